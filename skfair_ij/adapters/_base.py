@@ -1,0 +1,90 @@
+"""What every model adapter provides to the influence kernels."""
+
+import copy
+
+import numpy as np
+import torch
+
+from ..influence import BinaryModelProblem
+
+
+class ModelAdapter:
+    """Base class of adapters: the only code that knows concrete model types.
+
+    An adapter wraps a *fitted* binary classifier (never modified) and exposes
+
+    * ``theta`` — its trainable parameters as one flat torch tensor (D,);
+    * ``logit_fn(theta, X)`` — a functional forward giving the logit of the
+      positive class, differentiable with ``torch.func``;
+    * ``l2_penalty(n_samples)`` — ρ (D,) of the model's own L2 regulariser in the
+      mean-loss convention ``(1/N) Σ ℓ_n + ½ Σ ρ_d θ_d²``;
+    * ``features(X)`` — a representation for SIM-JACK's similarity (an
+      intermediate layer for nets, the inputs for linear models);
+    * ``with_parameters(theta)`` — a deep copy of the model, of the same type,
+      holding ``theta``.
+    """
+
+    dtype = torch.float32
+
+    def __init__(self, model, *, device="cpu"):
+        self.model = model
+        self.device = torch.device(device)
+
+    # subclasses set self.theta and implement the three functions below
+    def logit_fn(self, theta, X):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def l2_penalty(self, n_samples):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _write_parameters(self, model, theta):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def to_tensor(self, X):
+        """Inputs as a tensor of the model's dtype (on the CPU; chunks move later)."""
+        if isinstance(X, torch.Tensor):
+            return X.to(self.dtype)
+        return torch.as_tensor(np.asarray(X), dtype=self.dtype)
+
+    def with_parameters(self, theta):
+        """A deep copy of the model holding the parameters ``theta``."""
+        model = copy.deepcopy(self.model)
+        self._write_parameters(model, theta.detach())
+        return model
+
+    def features(self, X):
+        """Representation of X for SIM-JACK, shape (n, P)."""
+        return self.to_tensor(X)
+
+    def make_problem(self, X, y, *, sample_weight=None, memory_budget=None):
+        """The :class:`BinaryModelProblem` of this model on its training data.
+
+        Parameters
+        ----------
+        X : array-like of shape (N, p)
+        y : array-like of shape (N,) in {0, 1}
+        sample_weight : array-like of shape (N,), default=None
+            Weights the model was trained with.
+        memory_budget : int, default=None
+        """
+        X = self.to_tensor(X)
+        y = torch.as_tensor(np.asarray(y), dtype=self.dtype)
+        weight = None if sample_weight is None else torch.as_tensor(
+            np.asarray(sample_weight), dtype=self.dtype
+        )
+        kwargs = {} if memory_budget is None else {"memory_budget": memory_budget}
+        return BinaryModelProblem(
+            self.logit_fn, self.theta.to(self.device), X, y,
+            l2_penalty=self.l2_penalty(len(X)), weight=weight, **kwargs,
+        )
+
+    def decision_function(self, X, theta=None):
+        """Logits of X under ``theta`` (default: the fitted parameters), numpy."""
+        theta = (self.theta if theta is None else theta).to(self.device)
+        X = self.to_tensor(X)
+        with torch.no_grad():
+            out = [
+                self.logit_fn(theta, X[s : s + 2**15].to(self.device)).reshape(-1)
+                for s in range(0, len(X), 2**15)
+            ]
+        return torch.cat(out).cpu().numpy() if out else np.empty(0)

@@ -1,0 +1,88 @@
+"""Adapter for scikit-learn linear models with a logistic loss."""
+
+import numpy as np
+import torch
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+
+from ._base import ModelAdapter
+
+UNSUPPORTED_PENALTY = (
+    "{name} with an L1 or elastic-net penalty is not differentiable; influence "
+    "functions need penalty='l2' (l1_ratio=0) or no penalty."
+)
+UNSUPPORTED_SGD_LOSS = (
+    "SGDClassifier(loss={loss!r}) is not supported: influences need the logistic "
+    "loss, SGDClassifier(loss='log_loss')."
+)
+UNSUPPORTED_CLASS_WEIGHT = (
+    "class_weight is not supported by the influence adapter; pass the weights as "
+    "sample_weight to fit instead."
+)
+
+
+class LinearModelAdapter(ModelAdapter):
+    """``LogisticRegression`` (binary) and ``SGDClassifier(loss="log_loss")``.
+
+    Parameters are ``θ = [coef_ (p), intercept_ (1 if fit_intercept)]`` in
+    float64. The regulariser follows each model's own objective:
+
+    * ``LogisticRegression``: ``C Σ ℓ_n + ½‖β‖²`` → ``ρ = 1 / (C N)`` on β, 0 on
+      the intercept (``1 / (C N s²)`` for liblinear, which penalises it through
+      ``intercept_scaling = s``); no penalty for ``C = inf`` or ``penalty=None``.
+    * ``SGDClassifier``: ``(1/N) Σ ℓ_n + α ½‖β‖²`` → ``ρ = α`` on β.
+    """
+
+    dtype = torch.float64
+
+    def __init__(self, model, *, device="cpu"):
+        super().__init__(model, device=device)
+        if getattr(model, "class_weight", None) is not None:
+            raise ValueError(UNSUPPORTED_CLASS_WEIGHT)
+        if isinstance(model, SGDClassifier) and model.loss != "log_loss":
+            raise TypeError(UNSUPPORTED_SGD_LOSS.format(loss=model.loss))
+        self._penalty_strength()  # validates the penalty early
+        self.fit_intercept = bool(model.fit_intercept)
+        self.n_coef = model.coef_.shape[1]
+        parts = [np.ravel(model.coef_)]
+        if self.fit_intercept:
+            parts.append(np.ravel(model.intercept_))
+        self.theta = torch.as_tensor(np.concatenate(parts), dtype=self.dtype)
+
+    def _penalty_strength(self):
+        """Return ``(coef_strength_times_N, is_per_sample_scaled)``."""
+        model, name = self.model, type(self.model).__name__
+        penalty = getattr(model, "penalty", "l2")
+        l1_ratio = getattr(model, "l1_ratio", 0.0) or 0.0
+        if penalty in (None, "none"):
+            return 0.0
+        if penalty == "l1" or (penalty in ("elasticnet", "deprecated") and l1_ratio > 0):
+            raise ValueError(UNSUPPORTED_PENALTY.format(name=name))
+        if isinstance(model, SGDClassifier):
+            return float(model.alpha)
+        return 0.0 if np.isinf(model.C) else 1.0 / float(model.C)
+
+    def l2_penalty(self, n_samples):
+        strength = self._penalty_strength()
+        rho = torch.zeros_like(self.theta)
+        if isinstance(self.model, SGDClassifier):
+            rho[: self.n_coef] = strength
+            return rho
+        rho[: self.n_coef] = strength / n_samples
+        if self.fit_intercept and self.model.solver == "liblinear":
+            rho[self.n_coef] = strength / (n_samples * self.model.intercept_scaling**2)
+        return rho
+
+    def logit_fn(self, theta, X):
+        logits = X @ theta[: self.n_coef]
+        if self.fit_intercept:
+            logits = logits + theta[self.n_coef]
+        return logits
+
+    def _write_parameters(self, model, theta):
+        theta = theta.cpu().numpy().astype(model.coef_.dtype)
+        model.coef_ = theta[: self.n_coef].reshape(model.coef_.shape).copy()
+        if self.fit_intercept:
+            model.intercept_ = theta[self.n_coef :].reshape(model.intercept_.shape).copy()
+
+
+SUPPORTED_SKLEARN = (LogisticRegression, SGDClassifier)

@@ -1,0 +1,152 @@
+"""Adapters for PyTorch modules and skorch nets."""
+
+import copy
+
+import numpy as np
+import torch
+from torch.func import functional_call
+
+from ._base import ModelAdapter
+
+MODULE_OUTPUTS = ("logit", "two_logits", "two_log_proba", "two_proba")
+BAD_OUTPUT_SHAPE = (
+    "The module output has shape {shape}; output={output!r} expects {expected}."
+)
+
+
+class TorchModuleAdapter(ModelAdapter):
+    """A trained ``torch.nn.Module`` binary classifier.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Maps a float tensor (n, p) to scores; never modified (a private copy in
+        eval mode is used).
+    output : {"logit", "two_logits", "two_log_proba", "two_proba"}, default="logit"
+        What the module returns: the logit of the positive class, shape (n,) or
+        (n, 1) (loss ``BCEWithLogitsLoss``); two class logits (``CrossEntropyLoss``);
+        two log-probabilities (``LogSoftmax`` + ``NLLLoss``); or two probabilities
+        (``Softmax``). All are turned into the logit of the positive class, so the
+        loss is the logistic loss in every case.
+    weight_decay : float, default=0.0
+        L2 coefficient the module was trained with (``weight_decay`` of
+        ``torch.optim.SGD``/``Adam``: the objective ``mean ℓ + wd/2 ‖θ‖²``).
+    device : str or torch.device, default="cpu"
+    """
+
+    def __init__(self, module, *, output="logit", weight_decay=0.0, device="cpu"):
+        super().__init__(module, device=device)
+        if output not in MODULE_OUTPUTS:
+            raise ValueError(f"output must be one of {MODULE_OUTPUTS}, got {output!r}.")
+        self.output = output
+        self.weight_decay = float(weight_decay)
+        self._module = copy.deepcopy(self._torch_module(module)).to(self.device).eval()
+        named = [(n, p) for n, p in self._module.named_parameters() if p.requires_grad]
+        if not named:
+            raise ValueError("The module has no trainable parameters.")
+        self._names = [n for n, _ in named]
+        self._shapes = [p.shape for _, p in named]
+        self._sizes = [p.numel() for _, p in named]
+        self.dtype = named[0][1].dtype
+        self.theta = torch.cat([p.detach().reshape(-1) for _, p in named])
+
+    @staticmethod
+    def _torch_module(model):
+        return model
+
+    def _params(self, theta):
+        pieces = torch.split(theta, self._sizes)
+        return {n: t.view(s) for n, t, s in zip(self._names, pieces, self._shapes)}
+
+    def logit_fn(self, theta, X):
+        out = functional_call(self._module, self._params(theta), (X,))
+        if isinstance(out, tuple):
+            out = out[0]
+        if self.output == "logit":
+            if out.ndim == 2 and out.shape[1] == 1:
+                return out[:, 0]
+            if out.ndim != 1:
+                raise ValueError(
+                    BAD_OUTPUT_SHAPE.format(shape=tuple(out.shape), output=self.output,
+                                            expected="(n,) or (n, 1)")
+                )
+            return out
+        if out.ndim != 2 or out.shape[1] != 2:
+            raise ValueError(
+                BAD_OUTPUT_SHAPE.format(shape=tuple(out.shape), output=self.output,
+                                        expected="(n, 2)")
+            )
+        if self.output == "two_proba":
+            out = torch.log(out.clamp(min=torch.finfo(out.dtype).tiny))
+        return out[:, 1] - out[:, 0]
+
+    def l2_penalty(self, n_samples):
+        return torch.full_like(self.theta, self.weight_decay)
+
+    def _write_parameters(self, model, theta):
+        target = self._torch_module(model)
+        pieces = torch.split(theta.to(self.dtype), self._sizes)
+        params = dict(target.named_parameters())
+        with torch.no_grad():
+            for name, piece, shape in zip(self._names, pieces, self._shapes):
+                params[name].copy_(piece.view(shape).to(params[name].device))
+
+    def features(self, X):
+        """Input of the module's last ``nn.Linear`` layer (penultimate features)."""
+        linears = [m for m in self._module.modules() if isinstance(m, torch.nn.Linear)]
+        if not linears:
+            return super().features(X)
+        captured = []
+        handle = linears[-1].register_forward_hook(
+            lambda module, inputs, output: captured.append(inputs[0].detach().cpu())
+        )
+        X = self.to_tensor(X)
+        try:
+            with torch.no_grad():
+                for start in range(0, len(X), 2**14):
+                    self._module(X[start : start + 2**14].to(self.device))
+        finally:
+            handle.remove()
+        return torch.cat(captured)
+
+
+class SkorchAdapter(TorchModuleAdapter):
+    """A fitted skorch ``NeuralNetBinaryClassifier`` or two-class ``NeuralNetClassifier``.
+
+    The output convention is read from the net (binary nets output a logit;
+    ``NeuralNetClassifier`` outputs probabilities with ``NLLLoss`` — skorch's
+    default — or logits with ``CrossEntropyLoss``) and the weight decay from
+    its optimizer. ``with_parameters`` returns a fitted net of the same class.
+    """
+
+    def __init__(self, net, *, device="cpu"):
+        from skorch import NeuralNetBinaryClassifier
+
+        if isinstance(net, NeuralNetBinaryClassifier):
+            output = "logit"
+        else:
+            criterion = getattr(net, "criterion_", None)
+            if isinstance(criterion, torch.nn.CrossEntropyLoss):
+                output = "two_logits"
+            elif isinstance(criterion, torch.nn.NLLLoss):
+                output = "two_proba"
+            else:
+                raise TypeError(
+                    "NeuralNetClassifier needs criterion NLLLoss (module outputs "
+                    "probabilities) or CrossEntropyLoss (module outputs logits); got "
+                    f"{type(criterion).__name__}."
+                )
+        weight_decay = 0.0
+        optimizer = getattr(net, "optimizer_", None)
+        if optimizer is not None and optimizer.param_groups:
+            weight_decay = float(optimizer.param_groups[0].get("weight_decay", 0.0) or 0.0)
+        super().__init__(net, output=output, weight_decay=weight_decay, device=device)
+
+    @staticmethod
+    def _torch_module(model):
+        return model.module_
+
+    def to_tensor(self, X):
+        if isinstance(X, torch.Tensor):
+            return X.to(self.dtype)
+        return torch.as_tensor(np.asarray(X, dtype=np.float64), dtype=self.dtype)

@@ -1,0 +1,51 @@
+"""Torch kernels: per-sample gradients, fairness surrogates, curvature, influence.
+
+No scikit-learn logic lives here; adapters translate concrete models into a
+:class:`BinaryModelProblem` and estimators call these functions.
+"""
+
+from ._curvature import (
+    CURVATURE_METHODS,
+    CURVATURE_PRODUCTS,
+    Curvature,
+    InfluenceConvergenceWarning,
+    conjugate_gradient,
+)
+from ._influence import (
+    discrete_path_parameter_changes,
+    fairness_influence,
+    ij_parameter_change,
+)
+from ._problem import (
+    DEFAULT_MEMORY_BUDGET,
+    BinaryModelProblem,
+    logistic_loss,
+    logit_jacobian,
+    per_sample_grads,
+)
+from ._surrogates import (
+    FAIRNESS_CRITERIA,
+    fairness_surrogate,
+    fairness_value_and_gradient,
+    gap_from_cell_means,
+)
+
+__all__ = [
+    "CURVATURE_METHODS",
+    "CURVATURE_PRODUCTS",
+    "DEFAULT_MEMORY_BUDGET",
+    "FAIRNESS_CRITERIA",
+    "BinaryModelProblem",
+    "Curvature",
+    "InfluenceConvergenceWarning",
+    "conjugate_gradient",
+    "discrete_path_parameter_changes",
+    "fairness_influence",
+    "fairness_surrogate",
+    "fairness_value_and_gradient",
+    "gap_from_cell_means",
+    "ij_parameter_change",
+    "logistic_loss",
+    "logit_jacobian",
+    "per_sample_grads",
+]

@@ -1,0 +1,273 @@
+"""The trained binary classifier as the influence kernels see it.
+
+A model is reduced to a flat parameter vector ``theta`` (D,), a functional
+forward ``logit_fn(theta, X) -> logits`` (logit of the positive class) and an L2
+penalty ``½ Σ_d ρ_d θ_d²`` (the model's own regulariser, in the *mean* loss
+convention of DESIGN §2). The training objective is
+
+    L(θ, w) = (1/N) Σ_n w_n b_n ℓ(y_n, f(θ, x_n)) + ½ Σ_d ρ_d θ_d²
+
+with ℓ the logistic loss and b_n the weights the model was trained with (ones
+by default). Everything below is streamed over chunks of rows whose size is set
+by a memory budget; no N × D matrix is built unless it fits in that budget.
+"""
+
+import torch
+from torch.func import grad, vmap
+
+DEFAULT_MEMORY_BUDGET = 512 * 2**20  # bytes
+PREDICT_CHUNK = 2**15  # rows per forward pass when predicting
+
+
+def logistic_loss(logits, y):
+    """Per-sample logistic loss ``softplus(f) - y f`` (numerically stable)."""
+    return torch.nn.functional.softplus(logits) - y * logits
+
+
+def logit_jacobian(logit_fn, theta, X):
+    """Per-sample gradients of the logit with respect to the parameters.
+
+    Parameters
+    ----------
+    logit_fn : callable
+        ``logit_fn(theta (D,), X (n, p)) -> (n,)``.
+    theta : Tensor of shape (D,)
+    X : Tensor of shape (n, p)
+
+    Returns
+    -------
+    Tensor of shape (n, D)
+        Row n is ``∇θ f(θ, x_n)``, computed directly (never recovered from a loss
+        gradient, which fails when probabilities saturate).
+    """
+
+    def single(th, x):
+        return logit_fn(th, x.unsqueeze(0)).reshape(())
+
+    return vmap(grad(single), in_dims=(None, 0))(theta, X)
+
+
+def per_sample_grads(logit_fn, theta, X, y, weight=None):
+    """Per-sample gradients of the training loss with ``torch.func``.
+
+    Parameters
+    ----------
+    logit_fn : callable
+        ``logit_fn(theta (D,), X (n, p)) -> (n,)``.
+    theta : Tensor of shape (D,)
+    X : Tensor of shape (n, p)
+    y : Tensor of shape (n,) with values in {0, 1}
+    weight : Tensor of shape (n,), default=None
+        Per-sample training weights ``b_n``.
+
+    Returns
+    -------
+    Tensor of shape (n, D)
+        Row n is ``b_n ∇θ ℓ(y_n, f(θ, x_n))``.
+    """
+
+    def single(th, x, target):
+        return logistic_loss(logit_fn(th, x.unsqueeze(0)).reshape(()), target)
+
+    grads = vmap(grad(single), in_dims=(None, 0, 0))(theta, X, y)
+    return grads if weight is None else grads * weight[:, None]
+
+
+class BinaryModelProblem:
+    """A trained binary classifier and its training data, for the kernels.
+
+    Parameters
+    ----------
+    logit_fn : callable
+        ``logit_fn(theta (D,), X (n, p)) -> (n,)``, differentiable with torch.func.
+    theta : Tensor of shape (D,)
+        Trained parameters; their dtype and device are used throughout.
+    X : Tensor of shape (N, p)
+        Training inputs (may live on the CPU; chunks are moved to ``theta``'s
+        device).
+    y : Tensor of shape (N,)
+        Training labels in {0, 1}.
+    l2_penalty : Tensor of shape (D,), default=None
+        ρ of the penalty ``½ Σ ρ_d θ_d²`` (zeros when None).
+    weight : Tensor of shape (N,), default=None
+        Training weights ``b_n`` of the fitted model (ones when None).
+    memory_budget : int, default=512 MiB
+        Bytes allowed for the per-chunk gradient blocks. If the whole N × D
+        Jacobian fits, it is computed once and cached.
+    """
+
+    def __init__(
+        self, logit_fn, theta, X, y, *, l2_penalty=None, weight=None,
+        memory_budget=DEFAULT_MEMORY_BUDGET,
+    ):
+        self.logit_fn = logit_fn
+        self.theta = theta.detach()
+        self.device, self.dtype = theta.device, theta.dtype
+        self.X = X
+        self.y = y.to(self.dtype)
+        self.n_samples, self.n_params = len(X), theta.numel()
+        self.l2_penalty = (
+            torch.zeros_like(self.theta) if l2_penalty is None
+            else l2_penalty.to(self.device, self.dtype)
+        )
+        self.weight = None if weight is None else weight.to(self.dtype)
+        self.memory_budget = int(memory_budget)
+        itemsize = torch.finfo(self.dtype).bits // 8
+        # a chunk holds its Jacobian plus about as much again for autograd temporaries
+        per_row = max(1, 3 * self.n_params * itemsize)
+        self.chunk_size = max(1, min(self.n_samples, self.memory_budget // per_row))
+        self._cache = None
+        if self.n_samples * self.n_params * itemsize <= self.memory_budget // 2:
+            self._cache = list(self._compute_blocks())
+
+    # ------------------------------------------------------------------ streaming
+    def chunks(self):
+        """Yield the row slices of the streamed passes."""
+        for start in range(0, self.n_samples, self.chunk_size):
+            yield slice(start, min(start + self.chunk_size, self.n_samples))
+
+    def _compute_blocks(self):
+        for rows in self.chunks():
+            X = self.X[rows].to(self.device, self.dtype)
+            y = self.y[rows].to(self.device)
+            with torch.no_grad():
+                logits = self.logit_fn(self.theta, X).reshape(-1)
+            J = logit_jacobian(self.logit_fn, self.theta, X).detach()
+            p = torch.sigmoid(logits)
+            b = 1.0 if self.weight is None else self.weight[rows].to(self.device)
+            residual = (p - y) * b  # dℓ/df, times the training weight
+            curvature = p * (1 - p) * b  # d²ℓ/df², times the training weight
+            yield rows, J, residual, curvature
+
+    def blocks(self):
+        """Yield ``(rows, J, r, s)`` per chunk.
+
+        ``J`` (n, D) is the logit Jacobian, ``r`` (n,) the loss derivative with
+        respect to the logit and ``s`` (n,) the second derivative (both times the
+        training weight), so that per-sample gradients are ``r[:, None] * J``.
+        """
+        return iter(self._cache) if self._cache is not None else self._compute_blocks()
+
+    def per_sample_grads(self, rows):
+        """Per-sample gradients of the rows ``rows`` (a slice), shape (n, D)."""
+        X = self.X[rows].to(self.device, self.dtype)
+        w = None if self.weight is None else self.weight[rows].to(self.device)
+        return per_sample_grads(self.logit_fn, self.theta, X, self.y[rows].to(self.device), w)
+
+    # ------------------------------------------------------------------ products
+    def gradient_products(self, V):
+        """``Gᵀ V``: the inner product of every per-sample gradient with V.
+
+        V is (D,) or (D, k); returns (N,) or (N, k).
+        """
+        out = torch.empty((self.n_samples, *V.shape[1:]), dtype=self.dtype, device=self.device)
+        for rows, J, r, _ in self.blocks():
+            JV = J @ V
+            out[rows] = r[:, None] * JV if JV.ndim == 2 else r * JV
+        return out
+
+    def weighted_gradient_sum(self, A):
+        """``G A = Σ_n A_n g_n``; A is (N,) or (N, k); returns (D,) or (D, k)."""
+        A = A.to(self.device, self.dtype)
+        total = torch.zeros((self.n_params, *A.shape[1:]), dtype=self.dtype, device=self.device)
+        for rows, J, r, _ in self.blocks():
+            a = A[rows]
+            total += J.T @ (r[:, None] * a if a.ndim == 2 else r * a)
+        return total
+
+    def prefix_gradient_sums(self, order, signs, cuts):
+        """Prefix sums of signed per-sample gradients along an ordering.
+
+        Column j is ``Σ_{i < cuts[j]} signs[order[i]] g_{order[i]}`` — the
+        ``G (w - 1)`` of the drop-K (and up-weight-M) rules for every K at once, in
+        one streamed pass.
+
+        Parameters
+        ----------
+        order : LongTensor of shape (N,)
+            Points by decreasing priority.
+        signs : Tensor of shape (N,)
+            Sign of each point's weight change, indexed by point.
+        cuts : LongTensor of shape (k,)
+            Increasing prefix lengths.
+
+        Returns
+        -------
+        Tensor of shape (D, k)
+        """
+        rank = torch.empty_like(order)
+        rank[order] = torch.arange(len(order), device=order.device)
+        block = torch.searchsorted(cuts.cpu(), rank.cpu(), right=True).to(self.device)
+        n_blocks = len(cuts)
+        sums = torch.zeros((n_blocks + 1, self.n_params), dtype=self.dtype, device=self.device)
+        signs = signs.to(self.device, self.dtype)
+        for rows, J, r, _ in self.blocks():
+            sums.index_add_(0, block[rows], (r * signs[rows])[:, None] * J)
+        return torch.cumsum(sums[:n_blocks], dim=0).T
+
+    def gauss_newton_product(self, V):
+        """``(1/N) Σ_n s_n J_nᵀ J_n V + diag(ρ) V`` for V (D,) or (D, k)."""
+        out = torch.zeros_like(V)
+        for _, J, _, s in self.blocks():
+            JV = J @ V
+            out += J.T @ (s[:, None] * JV if JV.ndim == 2 else s * JV)
+        return out / self.n_samples + self._penalty_product(V)
+
+    def hessian_product(self, V):
+        """Exact Hessian of the training objective times V (D,) or (D, k)."""
+        columns = V.unsqueeze(1) if V.ndim == 1 else V
+        out = torch.zeros_like(columns)
+        for rows in self.chunks():
+            loss = self._chunk_loss(rows)
+            grad_fn = grad(loss)
+            for j in range(columns.shape[1]):
+                out[:, j] += torch.func.jvp(grad_fn, (self.theta,), (columns[:, j],))[1]
+        out = out / self.n_samples + self._penalty_product(columns)
+        return out.reshape(V.shape)
+
+    def _penalty_product(self, V):
+        return self.l2_penalty[:, None] * V if V.ndim == 2 else self.l2_penalty * V
+
+    def _chunk_loss(self, rows):
+        X = self.X[rows].to(self.device, self.dtype)
+        y = self.y[rows].to(self.device)
+        b = None if self.weight is None else self.weight[rows].to(self.device)
+
+        def loss(theta):
+            per_sample = logistic_loss(self.logit_fn(theta, X).reshape(-1), y)
+            return (per_sample if b is None else per_sample * b).sum()
+
+        return loss
+
+    # ------------------------------------------------------------------ dense
+    def dense_gauss_newton(self):
+        """The D × D Gauss-Newton matrix (equal to the Hessian for linear models)."""
+        H = torch.zeros((self.n_params, self.n_params), dtype=self.dtype, device=self.device)
+        for _, J, _, s in self.blocks():
+            H += J.T @ (s[:, None] * J)
+        return H / self.n_samples + torch.diag(self.l2_penalty)
+
+    def dense_hessian(self):
+        """The exact D × D Hessian of the training objective."""
+        H = torch.zeros((self.n_params, self.n_params), dtype=self.dtype, device=self.device)
+        for rows in self.chunks():
+            H += torch.func.hessian(self._chunk_loss(rows))(self.theta)
+        return H / self.n_samples + torch.diag(self.l2_penalty)
+
+    def fisher_diagonal(self):
+        """Diagonal of the empirical Fisher ``(1/N) Σ g_n²`` plus ρ."""
+        diag = torch.zeros_like(self.theta)
+        for _, J, r, _ in self.blocks():
+            diag += (r[:, None] ** 2 * J**2).sum(0)
+        return diag / self.n_samples + self.l2_penalty
+
+    # ------------------------------------------------------------------ prediction
+    def logits(self, X, theta=None):
+        """Logits of X (any number of rows) under ``theta`` (default: trained)."""
+        theta = self.theta if theta is None else theta
+        out, step = [], PREDICT_CHUNK
+        with torch.no_grad():
+            for start in range(0, len(X), step):
+                chunk = X[start : start + step].to(self.device, self.dtype)
+                out.append(self.logit_fn(theta, chunk).reshape(-1))
+        return torch.cat(out) if out else torch.empty(0, dtype=self.dtype)

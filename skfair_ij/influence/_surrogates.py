@@ -1,0 +1,164 @@
+"""Smooth fairness surrogates on validation data and their parameter gradient.
+
+Every surrogate is a function of *cell means* of a soft quantity: the predicted
+probability ``h`` (or the soft error ``y(1-h) + (1-y)h`` for error-rate parity)
+averaged within cells defined by the group and, for the odds-based criteria, the
+label. With G groups:
+
+* ``demographic_parity``: cells = groups;            F = max_g m_g − min_g m_g
+* ``equalized_odds``:     cells = (group, label);    F = Σ_y (max_g m_{g,y} − min_g m_{g,y})
+* ``equal_opportunity``:  cells = (group, label=1);  F = max_g m_{g,1} − min_g m_{g,1}
+* ``error_rate``:         cells = groups, on the soft error.
+
+For two groups these are DESIGN §2's absolute gaps; for more, the largest gap
+between any two groups. Because F depends on the data only through cell means,
+its gradient streams: one pass for the means, one for ``Σ_n c_n ∇θ h_n``.
+"""
+
+import torch
+
+SINGLE_GROUP_VALIDATION = (
+    "The validation data hold a single group; the fairness gap (and its gradient) "
+    "needs at least two groups."
+)
+FAIRNESS_CRITERIA = ("demographic_parity", "equalized_odds", "equal_opportunity", "error_rate")
+
+
+def _cells(criterion, groups, y, n_groups):
+    """Cell index of each sample (−1 = not used) and the cell grid shape."""
+    if criterion in ("demographic_parity", "error_rate"):
+        return groups.clone(), (n_groups,)
+    if criterion == "equalized_odds":
+        return groups * 2 + y.long(), (n_groups, 2)
+    if criterion == "equal_opportunity":
+        return torch.where(y > 0.5, groups, torch.full_like(groups, -1)), (n_groups,)
+    raise ValueError(f"Unknown fairness criterion {criterion!r}; choose one of {FAIRNESS_CRITERIA}.")
+
+
+def _soft_values(criterion, proba, y):
+    if criterion == "error_rate":
+        return y * (1 - proba) + (1 - y) * proba
+    return proba
+
+
+def gap_from_cell_means(means, shape):
+    """Largest between-group gap of cell means; empty cells (NaN) are skipped.
+
+    Parameters
+    ----------
+    means : Tensor of shape (n_cells,)
+    shape : tuple
+        ``(G,)`` or ``(G, 2)``; with two columns the two gaps are added.
+
+    Returns
+    -------
+    Tensor (scalar)
+    """
+    grid = means.reshape(shape)
+    if grid.ndim == 1:
+        grid = grid[:, None]
+    total = means.new_zeros(())
+    for column in grid.T:
+        present = column[~torch.isnan(column)]
+        if len(present) >= 2:
+            total = total + present.max() - present.min()
+    return total
+
+
+def fairness_surrogate(proba, y, groups, criterion, n_groups=None, weight=None):
+    """Smooth fairness gap of predicted probabilities.
+
+    Parameters
+    ----------
+    proba : Tensor of shape (n,)
+        Predicted probability of the positive class.
+    y : Tensor of shape (n,)
+        Labels in {0, 1}.
+    groups : LongTensor of shape (n,)
+        Group code of each sample, in ``0 .. n_groups - 1``.
+    criterion : str
+        One of ``FAIRNESS_CRITERIA``.
+    n_groups : int, default=None
+        Number of groups (``groups.max() + 1`` when None).
+    weight : Tensor of shape (n,), default=None
+        Sample weights.
+
+    Returns
+    -------
+    Tensor (scalar), differentiable with respect to ``proba``.
+    """
+    n_groups = int(groups.max()) + 1 if n_groups is None else n_groups
+    cells, shape = _cells(criterion, groups, y, n_groups)
+    n_cells = int(torch.tensor(shape).prod())
+    w = torch.ones_like(proba) if weight is None else weight.to(proba)
+    w = torch.where(cells >= 0, w, torch.zeros_like(w))
+    index = cells.clamp(min=0)
+    values = _soft_values(criterion, proba, y)
+    totals = torch.zeros(n_cells, dtype=proba.dtype, device=proba.device).index_add(0, index, w)
+    sums = torch.zeros_like(totals).index_add(0, index, w * values)
+    means = torch.where(totals > 0, sums / totals.clamp(min=1e-300), torch.nan)
+    return gap_from_cell_means(means, shape)
+
+
+def fairness_value_and_gradient(
+    logit_fn, theta, X, y, groups, criterion, *, weight=None, chunk_size=2**14
+):
+    """Surrogate F(θ) on validation data and its gradient ``g_F = ∇θ F``.
+
+    Streams over chunks of rows: a first pass computes the cell means, a second
+    accumulates ``Σ_n c_n ∇θ v_n`` with ``c_n = (∂F/∂m_cell(n)) w_n / W_cell(n)``.
+
+    Parameters
+    ----------
+    logit_fn : callable
+        ``logit_fn(theta (D,), X (n, p)) -> (n,)``.
+    theta : Tensor of shape (D,)
+    X : Tensor of shape (n, p)
+    y : Tensor of shape (n,)
+    groups : LongTensor of shape (n,)
+    criterion : str
+    weight : Tensor of shape (n,), default=None
+    chunk_size : int, default=16384
+
+    Returns
+    -------
+    value : float
+    gradient : Tensor of shape (D,)
+    """
+    device, dtype = theta.device, theta.dtype
+    y = y.to(device, dtype)
+    groups = groups.to(device)
+    if len(torch.unique(groups)) < 2:
+        raise ValueError(SINGLE_GROUP_VALIDATION)
+    n_groups = int(groups.max()) + 1
+    cells, shape = _cells(criterion, groups, y, n_groups)
+    n_cells = int(torch.tensor(shape).prod())
+    w = torch.ones(len(y), dtype=dtype, device=device) if weight is None else weight.to(device, dtype)
+    w = torch.where(cells >= 0, w, torch.zeros_like(w))
+    index = cells.clamp(min=0)
+    steps = [slice(s, min(s + chunk_size, len(y))) for s in range(0, len(y), chunk_size)]
+
+    totals = torch.zeros(n_cells, dtype=dtype, device=device).index_add(0, index, w)
+    sums = torch.zeros_like(totals)
+    with torch.no_grad():
+        for rows in steps:
+            proba = torch.sigmoid(logit_fn(theta, X[rows].to(device, dtype)).reshape(-1))
+            values = _soft_values(criterion, proba, y[rows])
+            sums.index_add_(0, index[rows], w[rows] * values)
+    means = torch.where(totals > 0, sums / totals.clamp(min=1e-300), torch.nan)
+    means.requires_grad_(True)
+    value = gap_from_cell_means(means, shape)
+    if not value.requires_grad:  # fewer than two populated groups: no gap, no gradient
+        return float(value), torch.zeros_like(theta)
+    (dF_dm,) = torch.autograd.grad(value, means)
+    dF_dm = torch.nan_to_num(dF_dm)
+    coef = dF_dm[index] * w / totals[index].clamp(min=1e-300)
+
+    gradient = torch.zeros_like(theta)
+    for rows in steps:
+        theta_ = theta.detach().requires_grad_(True)
+        proba = torch.sigmoid(logit_fn(theta_, X[rows].to(device, dtype)).reshape(-1))
+        values = _soft_values(criterion, proba, y[rows])
+        (g,) = torch.autograd.grad((coef[rows] * values).sum(), theta_)
+        gradient += g
+    return float(value.detach()), gradient

@@ -1,0 +1,215 @@
+"""The influence engine against closed forms and exact refits (L2 logistic regression)."""
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import spearmanr
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+
+from skfair_ij.adapters import get_adapter
+from skfair_ij.datasets import make_biased_classification
+from skfair_ij.influence import (
+    Curvature,
+    discrete_path_parameter_changes,
+    fairness_influence,
+    fairness_surrogate,
+    fairness_value_and_gradient,
+    ij_parameter_change,
+)
+
+C = 0.5
+
+
+def _fit(X, y, sample_weight=None):
+    model = LogisticRegression(C=C, solver="newton-cholesky", tol=1e-12, max_iter=500)
+    return model.fit(X, y, sample_weight=sample_weight)
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y, s = make_biased_classification(400, 5, bias=2.0, random_state=0)
+    Xv, yv, sv = make_biased_classification(300, 5, bias=2.0, random_state=1)
+    return X, y, s, Xv, yv, sv
+
+
+def _theta(model):
+    return np.concatenate([model.coef_.ravel(), model.intercept_])
+
+
+def _closed_form(model, X, y, Xv, yv, sv):
+    """Influences of L2 logistic regression in numpy, from the formulas."""
+    N = len(X)
+    Xt, Xvt = np.c_[X, np.ones(N)], np.c_[Xv, np.ones(len(Xv))]
+    p = model.predict_proba(X)[:, 1]
+    H = (Xt * (p * (1 - p))[:, None]).T @ Xt / N
+    H[:-1, :-1] += np.eye(X.shape[1]) / (C * N)
+    G = (p - y)[:, None] * Xt  # per-sample gradients, rows
+    pv = model.predict_proba(Xv)[:, 1]
+    dp = pv * (1 - pv)
+    m1, m0 = pv[sv == 1].mean(), pv[sv == 0].mean()
+    sign = np.sign(m1 - m0)
+    g_F = sign * (
+        (dp[sv == 1, None] * Xvt[sv == 1]).mean(0) - (dp[sv == 0, None] * Xvt[sv == 0]).mean(0)
+    )
+    return -G @ np.linalg.solve(H, g_F), abs(m1 - m0), H, G
+
+
+def _engine(model, X, y, Xv, yv, sv, method, criterion="demographic_parity"):
+    adapter = get_adapter(model)
+    problem = adapter.make_problem(X, y)
+    value, g_F = fairness_value_and_gradient(
+        adapter.logit_fn, adapter.theta, adapter.to_tensor(Xv),
+        torch.as_tensor(yv), torch.as_tensor(sv), criterion,
+    )
+    curvature = Curvature(problem, method, tol=1e-12, maxiter=500)
+    return adapter, problem, curvature, value, g_F
+
+
+@pytest.mark.parametrize("method", ["exact", "cg"])
+def test_influence_equals_closed_form(data, method):
+    X, y, s, Xv, yv, sv = data
+    model = _fit(X, y)
+    expected, expected_value, _, _ = _closed_form(model, X, y, Xv, yv, sv)
+    _, problem, curvature, value, g_F = _engine(model, X, y, Xv, yv, sv, method)
+    influences = fairness_influence(problem, curvature, g_F).numpy()
+    assert value == pytest.approx(expected_value, rel=1e-10)
+    np.testing.assert_allclose(influences, expected, rtol=1e-6, atol=1e-6 * abs(expected).max())
+
+
+def test_hessian_products_agree(data):
+    X, y, s, Xv, yv, sv = data
+    model = _fit(X, y)
+    _, H, G = _closed_form(model, X, y, Xv, yv, sv)[1:]
+    problem = get_adapter(model).make_problem(X, y)
+    V = torch.randn(H.shape[0], 3, dtype=torch.float64)
+    np.testing.assert_allclose(problem.gauss_newton_product(V).numpy(), H @ V.numpy(), rtol=1e-9)
+    np.testing.assert_allclose(problem.hessian_product(V).numpy(), H @ V.numpy(), rtol=1e-9)
+    np.testing.assert_allclose(problem.dense_hessian().numpy(), H, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(
+        problem.fisher_diagonal().numpy(),
+        (G**2).mean(0) + np.r_[np.full(X.shape[1], 1 / (C * len(X))), 0.0],
+        rtol=1e-9,
+    )
+    grads = problem.per_sample_grads(slice(0, 50)).numpy()
+    np.testing.assert_allclose(grads, G[:50], rtol=1e-9, atol=1e-12)
+
+
+def test_ij_matches_weighted_refit(data):
+    X, y, s, Xv, yv, sv = data
+    model = _fit(X, y)
+    rng = np.random.default_rng(0)
+    weights = 1 + rng.uniform(-0.05, 0.05, len(X))
+    refit = _fit(X, y, sample_weight=weights)
+    actual = _theta(refit) - _theta(model)
+    _, problem, curvature, _, _ = _engine(model, X, y, Xv, yv, sv, "exact")
+    predicted = ij_parameter_change(problem, curvature, torch.as_tensor(weights - 1)).numpy()
+    assert np.linalg.norm(predicted - actual) <= 0.05 * np.linalg.norm(actual)
+
+
+def test_leave_one_out_ranking(data):
+    X, y, s, Xv, yv, sv = data
+    model = _fit(X, y)
+    adapter, problem, curvature, value, g_F = _engine(model, X, y, Xv, yv, sv, "exact")
+    influences = fairness_influence(problem, curvature, g_F).numpy()
+    # 30 points spread over the influence range
+    order = np.argsort(influences)
+    chosen = order[np.linspace(0, len(order) - 1, 30).astype(int)]
+    groups_v = torch.as_tensor(sv)
+    actual = []
+    for n in chosen:
+        keep = np.arange(len(X)) != n
+        # w_n = 0 in (1/N) Σ w ℓ + ‖β‖²/(2CN) is the same sklearn objective, same C
+        refit = _fit(X[keep], y[keep])
+        proba = torch.as_tensor(refit.predict_proba(Xv)[:, 1])
+        new_value = float(fairness_surrogate(proba, torch.as_tensor(yv), groups_v,
+                                             "demographic_parity"))
+        actual.append(new_value - value)
+    predicted = -influences[chosen] / len(X)
+    rho = spearmanr(predicted, actual).statistic
+    assert rho >= 0.9, rho
+
+
+def test_drop_path_equals_explicit_weights(data):
+    X, y, s, Xv, yv, sv = data
+    model = _fit(X, y)
+    _, problem, curvature, _, g_F = _engine(model, X, y, Xv, yv, sv, "exact")
+    influences = fairness_influence(problem, curvature, g_F)
+    cuts = torch.tensor([1, 5, 20])
+    for upweight in (False, True):
+        path = discrete_path_parameter_changes(
+            problem, curvature, influences, cuts, upweight=upweight
+        )
+        key = influences.abs() if upweight else influences
+        order = torch.argsort(key, descending=True)
+        for j, k in enumerate(cuts.tolist()):
+            delta = torch.zeros(len(X), dtype=torch.float64)
+            top = order[:k]
+            delta[top] = torch.where(influences[top] > 0, -1.0, 1.0).double()
+            expected = ij_parameter_change(problem, curvature, delta)
+            torch.testing.assert_close(path[:, j], expected)
+
+
+@pytest.mark.parametrize(
+    "criterion", ["demographic_parity", "equalized_odds", "equal_opportunity", "error_rate"]
+)
+def test_surrogate_gradient_matches_autograd(data, criterion):
+    X, y, s, Xv, yv, sv = data
+    model = _fit(X, y)
+    adapter = get_adapter(model)
+    Xv_t = adapter.to_tensor(Xv)
+    groups = torch.as_tensor(sv + (Xv[:, 1] > 0.8))  # three groups
+    weight = torch.rand(len(Xv), dtype=torch.float64)
+    value, gradient = fairness_value_and_gradient(
+        adapter.logit_fn, adapter.theta, Xv_t, torch.as_tensor(yv), groups, criterion,
+        weight=weight, chunk_size=64,
+    )
+    theta = adapter.theta.clone().requires_grad_(True)
+    direct = fairness_surrogate(
+        torch.sigmoid(adapter.logit_fn(theta, Xv_t)), torch.as_tensor(yv).double(), groups,
+        criterion, weight=weight,
+    )
+    direct.backward()
+    assert value == pytest.approx(float(direct.detach()))
+    torch.testing.assert_close(gradient, theta.grad)
+
+
+def test_streaming_does_not_change_results(data):
+    X, y, s, Xv, yv, sv = data
+    model = _fit(X, y)
+    adapter = get_adapter(model)
+    cached = adapter.make_problem(X, y)
+    streamed = adapter.make_problem(X, y, memory_budget=3 * 6 * 8 * 37)  # 37-row chunks
+    assert cached._cache is not None and streamed._cache is None
+    assert streamed.chunk_size == 37
+    v = torch.randn(6, dtype=torch.float64)
+    torch.testing.assert_close(cached.gradient_products(v), streamed.gradient_products(v))
+    torch.testing.assert_close(cached.gauss_newton_product(v), streamed.gauss_newton_product(v))
+
+
+def test_sgd_classifier_regulariser():
+    X, y, _ = make_biased_classification(300, 3, random_state=0)
+    model = SGDClassifier(loss="log_loss", alpha=0.01, random_state=0).fit(X, y)
+    adapter = get_adapter(model)
+    rho = adapter.l2_penalty(len(X)).numpy()
+    np.testing.assert_allclose(rho, [0.01, 0.01, 0.01, 0.0])
+    np.testing.assert_allclose(adapter.decision_function(X), model.decision_function(X))
+
+
+def test_liblinear_penalises_intercept():
+    X, y, _ = make_biased_classification(200, 3, random_state=0)
+    model = LogisticRegression(solver="liblinear", C=2.0, intercept_scaling=4.0).fit(X, y)
+    rho = get_adapter(model).l2_penalty(200).numpy()
+    np.testing.assert_allclose(rho, [1 / 400] * 3 + [1 / (400 * 16)])
+
+
+def test_with_parameters_returns_working_copy(data):
+    X, y, s, Xv, yv, sv = data
+    model = _fit(X, y)
+    before = _theta(model).copy()
+    adapter = get_adapter(model)
+    edited = adapter.with_parameters(adapter.theta * 0.5)
+    assert type(edited) is LogisticRegression
+    np.testing.assert_allclose(_theta(edited), before * 0.5)
+    np.testing.assert_array_equal(_theta(model), before)
+    np.testing.assert_allclose(edited.decision_function(X), adapter.decision_function(
+        X, adapter.theta * 0.5))
