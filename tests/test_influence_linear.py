@@ -179,11 +179,16 @@ def test_streaming_does_not_change_results(data):
     adapter = get_adapter(model)
     cached = adapter.make_problem(X, y)
     streamed = adapter.make_problem(X, y, memory_budget=3 * 6 * 8 * 37)  # 37-row chunks
-    assert cached._cache is not None and streamed._cache is None
+    assert cached._jacobian is not None and streamed._jacobian is None
     assert streamed.chunk_size == 37
-    v = torch.randn(6, dtype=torch.float64)
-    torch.testing.assert_close(cached.gradient_products(v), streamed.gradient_products(v))
-    torch.testing.assert_close(cached.gauss_newton_product(v), streamed.gauss_newton_product(v))
+    for v in (torch.randn(6, dtype=torch.float64), torch.randn(6, 3, dtype=torch.float64)):
+        torch.testing.assert_close(cached.gradient_products(v), streamed.gradient_products(v))
+        torch.testing.assert_close(
+            cached.gauss_newton_product(v), streamed.gauss_newton_product(v)
+        )
+    a = torch.randn(len(X), 2, dtype=torch.float64)
+    torch.testing.assert_close(cached.weighted_gradient_sum(a), streamed.weighted_gradient_sum(a))
+    torch.testing.assert_close(cached.fisher_diagonal(), streamed.fisher_diagonal())
 
 
 def test_sgd_classifier_regulariser():

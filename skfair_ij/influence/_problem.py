@@ -116,9 +116,18 @@ class BinaryModelProblem:
         # a chunk holds its Jacobian plus about as much again for autograd temporaries
         per_row = max(1, 3 * self.n_params * itemsize)
         self.chunk_size = max(1, min(self.n_samples, self.memory_budget // per_row))
-        self._cache = None
+        # loss derivatives with respect to the logit: r = dℓ/df, s = d²ℓ/df² (N floats)
+        residual, curvature = [], []
+        for rows in self.chunks():
+            X, y, b = self._rows(rows)
+            with torch.no_grad():
+                p = torch.sigmoid(self.logit_fn(self.theta, X).reshape(-1))
+            residual.append((p - y) * b)
+            curvature.append(p * (1 - p) * b)
+        self.residual, self.curvature = torch.cat(residual), torch.cat(curvature)
+        self._jacobian = None
         if self.n_samples * self.n_params * itemsize <= self.memory_budget // 2:
-            self._cache = list(self._compute_blocks())
+            self._jacobian = torch.cat([J for _, J in self._compute_jacobians()])
 
     # ------------------------------------------------------------------ streaming
     def chunks(self):
@@ -126,27 +135,47 @@ class BinaryModelProblem:
         for start in range(0, self.n_samples, self.chunk_size):
             yield slice(start, min(start + self.chunk_size, self.n_samples))
 
-    def _compute_blocks(self):
+    def _rows(self, rows):
+        X = self.X[rows].to(self.device, self.dtype)
+        y = self.y[rows].to(self.device)
+        b = 1.0 if self.weight is None else self.weight[rows].to(self.device)
+        return X, y, b
+
+    def _compute_jacobians(self):
         for rows in self.chunks():
-            X = self.X[rows].to(self.device, self.dtype)
-            y = self.y[rows].to(self.device)
-            with torch.no_grad():
-                logits = self.logit_fn(self.theta, X).reshape(-1)
-            J = logit_jacobian(self.logit_fn, self.theta, X).detach()
-            p = torch.sigmoid(logits)
-            b = 1.0 if self.weight is None else self.weight[rows].to(self.device)
-            residual = (p - y) * b  # dℓ/df, times the training weight
-            curvature = p * (1 - p) * b  # d²ℓ/df², times the training weight
-            yield rows, J, residual, curvature
+            X = self._rows(rows)[0]
+            yield rows, logit_jacobian(self.logit_fn, self.theta, X).detach()
 
-    def blocks(self):
-        """Yield ``(rows, J, r, s)`` per chunk.
+    def jacobians(self):
+        """Yield ``(rows, J)`` per chunk, J (n, D) the logit Jacobian of the rows.
 
-        ``J`` (n, D) is the logit Jacobian, ``r`` (n,) the loss derivative with
-        respect to the logit and ``s`` (n,) the second derivative (both times the
-        training weight), so that per-sample gradients are ``r[:, None] * J``.
+        Per-sample gradients are ``residual[rows, None] * J``.
         """
-        return iter(self._cache) if self._cache is not None else self._compute_blocks()
+        if self._jacobian is not None:
+            return ((rows, self._jacobian[rows]) for rows in self.chunks())
+        return self._compute_jacobians()
+
+    def _jvp(self, rows, V):
+        """``J_rows V`` for V (D, k) -> (n, k), without forming J unless cached."""
+        if self._jacobian is not None:
+            return self._jacobian[rows] @ V
+        X = self._rows(rows)[0]
+
+        def forward(th):
+            return self.logit_fn(th, X).reshape(-1)
+
+        def jvp_fn(v):
+            return torch.func.jvp(forward, (self.theta,), (v,))[1]
+
+        return vmap(jvp_fn, in_dims=1, out_dims=1)(V)
+
+    def _vjp(self, rows, U):
+        """``J_rowsᵀ U`` for U (n, k) -> (D, k), without forming J unless cached."""
+        if self._jacobian is not None:
+            return self._jacobian[rows].T @ U
+        X = self._rows(rows)[0]
+        _, vjp_fn = torch.func.vjp(lambda th: self.logit_fn(th, X).reshape(-1), self.theta)
+        return vmap(lambda u: vjp_fn(u)[0], in_dims=1, out_dims=1)(U)
 
     def per_sample_grads(self, rows):
         """Per-sample gradients of the rows ``rows`` (a slice), shape (n, D)."""
@@ -160,20 +189,20 @@ class BinaryModelProblem:
 
         V is (D,) or (D, k); returns (N,) or (N, k).
         """
-        out = torch.empty((self.n_samples, *V.shape[1:]), dtype=self.dtype, device=self.device)
-        for rows, J, r, _ in self.blocks():
-            JV = J @ V
-            out[rows] = r[:, None] * JV if JV.ndim == 2 else r * JV
-        return out
+        columns = V.reshape(self.n_params, -1)
+        out = torch.empty((self.n_samples, columns.shape[1]), dtype=self.dtype, device=self.device)
+        for rows in self.chunks():
+            out[rows] = self.residual[rows, None] * self._jvp(rows, columns)
+        return out.reshape(self.n_samples, *V.shape[1:])
 
     def weighted_gradient_sum(self, A):
         """``G A = Σ_n A_n g_n``; A is (N,) or (N, k); returns (D,) or (D, k)."""
         A = A.to(self.device, self.dtype)
-        total = torch.zeros((self.n_params, *A.shape[1:]), dtype=self.dtype, device=self.device)
-        for rows, J, r, _ in self.blocks():
-            a = A[rows]
-            total += J.T @ (r[:, None] * a if a.ndim == 2 else r * a)
-        return total
+        columns = A.reshape(self.n_samples, -1)
+        total = torch.zeros((self.n_params, columns.shape[1]), dtype=self.dtype, device=self.device)
+        for rows in self.chunks():
+            total += self._vjp(rows, self.residual[rows, None] * columns[rows])
+        return total.reshape(self.n_params, *A.shape[1:])
 
     def prefix_gradient_sums(self, order, signs, cuts):
         """Prefix sums of signed per-sample gradients along an ordering.
@@ -200,18 +229,19 @@ class BinaryModelProblem:
         block = torch.searchsorted(cuts.cpu(), rank.cpu(), right=True).to(self.device)
         n_blocks = len(cuts)
         sums = torch.zeros((n_blocks + 1, self.n_params), dtype=self.dtype, device=self.device)
-        signs = signs.to(self.device, self.dtype)
-        for rows, J, r, _ in self.blocks():
-            sums.index_add_(0, block[rows], (r * signs[rows])[:, None] * J)
+        coef = self.residual * signs.to(self.device, self.dtype)
+        for rows, J in self.jacobians():
+            sums.index_add_(0, block[rows], coef[rows, None] * J)
         return torch.cumsum(sums[:n_blocks], dim=0).T
 
     def gauss_newton_product(self, V):
         """``(1/N) Σ_n s_n J_nᵀ J_n V + diag(ρ) V`` for V (D,) or (D, k)."""
-        out = torch.zeros_like(V)
-        for _, J, _, s in self.blocks():
-            JV = J @ V
-            out += J.T @ (s[:, None] * JV if JV.ndim == 2 else s * JV)
-        return out / self.n_samples + self._penalty_product(V)
+        columns = V.reshape(self.n_params, -1)
+        out = torch.zeros_like(columns)
+        for rows in self.chunks():
+            out += self._vjp(rows, self.curvature[rows, None] * self._jvp(rows, columns))
+        out = out / self.n_samples + self.l2_penalty[:, None] * columns
+        return out.reshape(V.shape)
 
     def hessian_product(self, V):
         """Exact Hessian of the training objective times V (D,) or (D, k)."""
@@ -222,20 +252,14 @@ class BinaryModelProblem:
             grad_fn = grad(loss)
             for j in range(columns.shape[1]):
                 out[:, j] += torch.func.jvp(grad_fn, (self.theta,), (columns[:, j],))[1]
-        out = out / self.n_samples + self._penalty_product(columns)
+        out = out / self.n_samples + self.l2_penalty[:, None] * columns
         return out.reshape(V.shape)
 
-    def _penalty_product(self, V):
-        return self.l2_penalty[:, None] * V if V.ndim == 2 else self.l2_penalty * V
-
     def _chunk_loss(self, rows):
-        X = self.X[rows].to(self.device, self.dtype)
-        y = self.y[rows].to(self.device)
-        b = None if self.weight is None else self.weight[rows].to(self.device)
+        X, y, b = self._rows(rows)
 
         def loss(theta):
-            per_sample = logistic_loss(self.logit_fn(theta, X).reshape(-1), y)
-            return (per_sample if b is None else per_sample * b).sum()
+            return (logistic_loss(self.logit_fn(theta, X).reshape(-1), y) * b).sum()
 
         return loss
 
@@ -243,8 +267,8 @@ class BinaryModelProblem:
     def dense_gauss_newton(self):
         """The D × D Gauss-Newton matrix (equal to the Hessian for linear models)."""
         H = torch.zeros((self.n_params, self.n_params), dtype=self.dtype, device=self.device)
-        for _, J, _, s in self.blocks():
-            H += J.T @ (s[:, None] * J)
+        for rows, J in self.jacobians():
+            H += J.T @ (self.curvature[rows, None] * J)
         return H / self.n_samples + torch.diag(self.l2_penalty)
 
     def dense_hessian(self):
@@ -257,8 +281,8 @@ class BinaryModelProblem:
     def fisher_diagonal(self):
         """Diagonal of the empirical Fisher ``(1/N) Σ g_n²`` plus ρ."""
         diag = torch.zeros_like(self.theta)
-        for _, J, r, _ in self.blocks():
-            diag += (r[:, None] ** 2 * J**2).sum(0)
+        for rows, J in self.jacobians():
+            diag += (self.residual[rows, None] ** 2 * J**2).sum(0)
         return diag / self.n_samples + self.l2_penalty
 
     # ------------------------------------------------------------------ prediction

@@ -1,0 +1,170 @@
+"""The influence engine on skorch nets and plain torch modules."""
+
+import numpy as np
+import pytest
+import torch
+from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
+
+from skfair_ij.adapters import SkorchAdapter, TorchModuleAdapter, get_adapter
+from skfair_ij.datasets import make_biased_classification
+from skfair_ij.influence import (
+    Curvature,
+    fairness_influence,
+    fairness_surrogate,
+    fairness_value_and_gradient,
+    ij_parameter_change,
+    per_sample_grads,
+)
+
+
+class MLP(torch.nn.Module):
+    def __init__(self, n_features=5, n_hidden=16, n_out=1, softmax=False):
+        super().__init__()
+        self.hidden = torch.nn.Linear(n_features, n_hidden)
+        self.out = torch.nn.Linear(n_hidden, n_out)
+        self.softmax = softmax
+
+    def forward(self, X):
+        z = self.out(torch.selu(self.hidden(X)))
+        if self.softmax:
+            return torch.softmax(z, dim=-1)
+        return z.squeeze(-1) if z.shape[-1] == 1 else z
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y, s = make_biased_classification(300, 5, bias=2.0, random_state=0)
+    Xv, yv, sv = make_biased_classification(300, 5, bias=2.0, random_state=1)
+    return X.astype(np.float32), y, s, Xv.astype(np.float32), yv, sv
+
+
+@pytest.fixture(scope="module")
+def binary_net(data):
+    X, y, *_ = data
+    torch.manual_seed(0)
+    net = NeuralNetBinaryClassifier(
+        MLP, max_epochs=30, lr=0.05, optimizer=torch.optim.SGD,
+        optimizer__weight_decay=1e-3, train_split=None, verbose=0,
+    )
+    return net.fit(X, y.astype(np.float32))
+
+
+def test_per_sample_grads_equal_loop(binary_net, data):
+    X, y, *_ = data
+    adapter = get_adapter(binary_net)
+    assert isinstance(adapter, SkorchAdapter) and adapter.weight_decay == 1e-3
+    X_t, y_t = adapter.to_tensor(X[:20]), torch.as_tensor(y[:20], dtype=torch.float32)
+    batched = per_sample_grads(adapter.logit_fn, adapter.theta, X_t, y_t)
+    module = binary_net.module_
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    for n in range(20):
+        module.zero_grad()
+        loss_fn(module(X_t[n : n + 1]), y_t[n : n + 1]).backward()
+        expected = torch.cat([p.grad.reshape(-1) for p in module.parameters()])
+        torch.testing.assert_close(batched[n], expected, rtol=1e-5, atol=1e-6)
+    # the problem's Jacobian route gives the same gradients
+    problem = adapter.make_problem(X, y)
+    rows, J = next(problem.jacobians())
+    grads = problem.residual[rows, None] * J
+    torch.testing.assert_close(grads[:20], batched, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(problem.per_sample_grads(slice(0, 20)), batched)
+
+
+def _surrogate(net, Xv, yv, sv):
+    proba = torch.as_tensor(net.predict_proba(Xv)[:, 1], dtype=torch.float64)
+    return float(fairness_surrogate(proba, torch.as_tensor(yv).double(),
+                                    torch.as_tensor(sv), "demographic_parity"))
+
+
+@pytest.mark.parametrize("method", ["cg", "exact", "diagonal"])
+def test_edited_net_moves_as_predicted(binary_net, data, method):
+    X, y, s, Xv, yv, sv = data
+    adapter = get_adapter(binary_net)
+    problem = adapter.make_problem(X, y)
+    value, g_F = fairness_value_and_gradient(
+        adapter.logit_fn, adapter.theta, adapter.to_tensor(Xv), torch.as_tensor(yv),
+        torch.as_tensor(sv), "demographic_parity",
+    )
+    curvature = Curvature(problem, method, damping=1e-2, maxiter=500)
+    influences = fairness_influence(problem, curvature, g_F)
+    direction = ij_parameter_change(problem, curvature, -influences)  # I-JACK, λ = 1
+    predicted_slope = float(g_F @ direction)
+    assert predicted_slope < 0  # removing harmful weight lowers the gap to first order
+    lam = 0.2 * value / -predicted_slope  # a step that should remove ~20% of the gap
+    edited = adapter.with_parameters(adapter.theta + lam * direction)
+    assert type(edited) is NeuralNetBinaryClassifier
+    before = _surrogate(binary_net, Xv, yv, sv)
+    after = _surrogate(edited, Xv, yv, sv)
+    assert before == pytest.approx(value, rel=1e-4)
+    assert after < before
+    assert (after - before) == pytest.approx(lam * predicted_slope, rel=0.5)
+    # the original net is untouched
+    torch.testing.assert_close(get_adapter(binary_net).theta, adapter.theta)
+
+
+def test_two_class_skorch_classifier(data):
+    X, y, s, Xv, yv, sv = data
+    torch.manual_seed(0)
+    net = NeuralNetClassifier(
+        MLP, module__n_out=2, module__softmax=True, max_epochs=10, lr=0.1,
+        train_split=None, verbose=0,
+    ).fit(X, y)
+    adapter = get_adapter(net)
+    assert adapter.output == "two_proba"
+    proba = net.predict_proba(X)[:, 1]
+    np.testing.assert_allclose(
+        torch.sigmoid(torch.as_tensor(adapter.decision_function(X))).numpy(), proba, rtol=1e-4,
+        atol=1e-6,
+    )
+    edited = adapter.with_parameters(adapter.theta)
+    np.testing.assert_allclose(edited.predict_proba(X), net.predict_proba(X), rtol=1e-6)
+
+
+def test_plain_torch_module(data):
+    X, y, *_ = data
+    torch.manual_seed(0)
+    module = MLP()
+    optimizer = torch.optim.Adam(module.parameters(), lr=0.01)
+    X_t, y_t = torch.as_tensor(X), torch.as_tensor(y, dtype=torch.float32)
+    for _ in range(100):
+        optimizer.zero_grad()
+        torch.nn.functional.binary_cross_entropy_with_logits(module(X_t), y_t).backward()
+        optimizer.step()
+    adapter = get_adapter(module, weight_decay=0.0)
+    assert isinstance(adapter, TorchModuleAdapter)
+    np.testing.assert_allclose(adapter.decision_function(X), module(X_t).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
+    features = adapter.features(X)
+    assert features.shape == (len(X), 16)
+    edited = adapter.with_parameters(torch.zeros_like(adapter.theta))
+    assert isinstance(edited, MLP)
+    assert torch.count_nonzero(edited(X_t)) == 0 and torch.count_nonzero(module(X_t)) > 0
+
+
+def test_bad_models(data):
+    from sklearn.exceptions import NotFittedError
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import SVC
+
+    X, y, s, *_ = data
+    with pytest.raises(TypeError, match="SVC is not supported.*LogisticRegression"):
+        get_adapter(SVC().fit(X, y))
+    with pytest.raises(NotFittedError, match="not fitted"):
+        get_adapter(LogisticRegression())
+    with pytest.raises(NotFittedError, match="not fitted"):
+        get_adapter(NeuralNetBinaryClassifier(MLP))
+    y3 = np.arange(len(X)) % 3
+    with pytest.raises(ValueError, match="3 classes"):
+        get_adapter(LogisticRegression().fit(X, y3))
+    with pytest.raises(ValueError, match="L1 or elastic-net"):
+        get_adapter(LogisticRegression(l1_ratio=1.0, solver="saga").fit(X, y))
+
+
+def test_single_group_validation(binary_net, data):
+    X, y, s, Xv, yv, sv = data
+    adapter = get_adapter(binary_net)
+    with pytest.raises(ValueError, match="single group"):
+        fairness_value_and_gradient(
+            adapter.logit_fn, adapter.theta, adapter.to_tensor(Xv), torch.as_tensor(yv),
+            torch.zeros(len(Xv), dtype=torch.long), "demographic_parity",
+        )
