@@ -1,5 +1,14 @@
-"""skfair_ij: fairer classifiers by influence-based re-weighting of training data."""
+"""skfair_ij: fairer classifiers by influence-based re-weighting of training data.
+
+Public API: :class:`FairIJClassifier` (edit a trained model with the
+infinitesimal jackknife), :class:`FairReweighter` (re-weight and refit),
+:mod:`skfair_ij.metrics` (fairness metrics and scorers), :mod:`skfair_ij.datasets`
+(bundled Adult data, synthetic biased data), :mod:`skfair_ij.weighting` (the rules).
+"""
+
+from ._classifier import FairIJClassifier
+from ._reweighter import FairReweighter
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["__version__"]
+__all__ = ["FairIJClassifier", "FairReweighter", "__version__"]

@@ -43,8 +43,13 @@ def binary_net(data):
     X, y, *_ = data
     torch.manual_seed(0)
     net = NeuralNetBinaryClassifier(
-        MLP, max_epochs=30, lr=0.05, optimizer=torch.optim.SGD,
-        optimizer__weight_decay=1e-3, train_split=None, verbose=0,
+        MLP,
+        max_epochs=30,
+        lr=0.05,
+        optimizer=torch.optim.SGD,
+        optimizer__weight_decay=1e-3,
+        train_split=None,
+        verbose=0,
     )
     return net.fit(X, y.astype(np.float32))
 
@@ -72,8 +77,11 @@ def test_per_sample_grads_equal_loop(binary_net, data):
 
 def _surrogate(net, Xv, yv, sv):
     proba = torch.as_tensor(net.predict_proba(Xv)[:, 1], dtype=torch.float64)
-    return float(fairness_surrogate(proba, torch.as_tensor(yv).double(),
-                                    torch.as_tensor(sv), "demographic_parity"))
+    return float(
+        fairness_surrogate(
+            proba, torch.as_tensor(yv).double(), torch.as_tensor(sv), "demographic_parity"
+        )
+    )
 
 
 @pytest.mark.parametrize("method", ["cg", "exact", "diagonal"])
@@ -82,8 +90,12 @@ def test_edited_net_moves_as_predicted(binary_net, data, method):
     adapter = get_adapter(binary_net)
     problem = adapter.make_problem(X, y)
     value, g_F = fairness_value_and_gradient(
-        adapter.logit_fn, adapter.theta, adapter.to_tensor(Xv), torch.as_tensor(yv),
-        torch.as_tensor(sv), "demographic_parity",
+        adapter.logit_fn,
+        adapter.theta,
+        adapter.to_tensor(Xv),
+        torch.as_tensor(yv),
+        torch.as_tensor(sv),
+        "demographic_parity",
     )
     curvature = Curvature(problem, method, damping=1e-2, maxiter=500)
     influences = fairness_influence(problem, curvature, g_F)
@@ -106,14 +118,21 @@ def test_two_class_skorch_classifier(data):
     X, y, s, Xv, yv, sv = data
     torch.manual_seed(0)
     net = NeuralNetClassifier(
-        MLP, module__n_out=2, module__softmax=True, max_epochs=10, lr=0.1,
-        train_split=None, verbose=0,
+        MLP,
+        module__n_out=2,
+        module__softmax=True,
+        max_epochs=10,
+        lr=0.1,
+        train_split=None,
+        verbose=0,
     ).fit(X, y)
     adapter = get_adapter(net)
     assert adapter.output == "two_proba"
     proba = net.predict_proba(X)[:, 1]
     np.testing.assert_allclose(
-        torch.sigmoid(torch.as_tensor(adapter.decision_function(X))).numpy(), proba, rtol=1e-4,
+        torch.sigmoid(torch.as_tensor(adapter.decision_function(X))).numpy(),
+        proba,
+        rtol=1e-4,
         atol=1e-6,
     )
     edited = adapter.with_parameters(adapter.theta)
@@ -132,8 +151,9 @@ def test_plain_torch_module(data):
         optimizer.step()
     adapter = get_adapter(module, weight_decay=0.0)
     assert isinstance(adapter, TorchModuleAdapter)
-    np.testing.assert_allclose(adapter.decision_function(X), module(X_t).detach().numpy(),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        adapter.decision_function(X), module(X_t).detach().numpy(), rtol=1e-5, atol=1e-6
+    )
     features = adapter.features(X)
     assert features.shape == (len(X), 16)
     edited = adapter.with_parameters(torch.zeros_like(adapter.theta))
@@ -165,6 +185,10 @@ def test_single_group_validation(binary_net, data):
     adapter = get_adapter(binary_net)
     with pytest.raises(ValueError, match="single group"):
         fairness_value_and_gradient(
-            adapter.logit_fn, adapter.theta, adapter.to_tensor(Xv), torch.as_tensor(yv),
-            torch.zeros(len(Xv), dtype=torch.long), "demographic_parity",
+            adapter.logit_fn,
+            adapter.theta,
+            adapter.to_tensor(Xv),
+            torch.as_tensor(yv),
+            torch.zeros(len(Xv), dtype=torch.long),
+            "demographic_parity",
         )

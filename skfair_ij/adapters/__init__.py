@@ -23,8 +23,7 @@ UNSUPPORTED_ESTIMATOR = (
 )
 NOT_FITTED = "This {name} instance is not fitted yet; fit it (or pass prefit=False)."
 NOT_BINARY_MODEL = (
-    "{name} was fitted on {n_classes} classes; fairness influence needs a binary "
-    "classifier."
+    "{name} was fitted on {n_classes} classes; fairness influence needs a binary classifier."
 )
 
 

@@ -69,13 +69,20 @@ class ModelAdapter:
         """
         X = self.to_tensor(X)
         y = torch.as_tensor(np.asarray(y), dtype=self.dtype)
-        weight = None if sample_weight is None else torch.as_tensor(
-            np.asarray(sample_weight), dtype=self.dtype
+        weight = (
+            None
+            if sample_weight is None
+            else torch.as_tensor(np.asarray(sample_weight), dtype=self.dtype)
         )
         kwargs = {} if memory_budget is None else {"memory_budget": memory_budget}
         return BinaryModelProblem(
-            self.logit_fn, self.theta.to(self.device), X, y,
-            l2_penalty=self.l2_penalty(len(X)), weight=weight, **kwargs,
+            self.logit_fn,
+            self.theta.to(self.device),
+            X,
+            y,
+            l2_penalty=self.l2_penalty(len(X)),
+            weight=weight,
+            **kwargs,
         )
 
     def decision_function(self, X, theta=None):

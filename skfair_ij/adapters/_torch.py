@@ -9,9 +9,7 @@ from torch.func import functional_call
 from ._base import ModelAdapter
 
 MODULE_OUTPUTS = ("logit", "two_logits", "two_log_proba", "two_proba")
-BAD_OUTPUT_SHAPE = (
-    "The module output has shape {shape}; output={output!r} expects {expected}."
-)
+BAD_OUTPUT_SHAPE = "The module output has shape {shape}; output={output!r} expects {expected}."
 
 
 class TorchModuleAdapter(ModelAdapter):
@@ -56,7 +54,7 @@ class TorchModuleAdapter(ModelAdapter):
 
     def _params(self, theta):
         pieces = torch.split(theta, self._sizes)
-        return {n: t.view(s) for n, t, s in zip(self._names, pieces, self._shapes)}
+        return {n: t.view(s) for n, t, s in zip(self._names, pieces, self._shapes, strict=True)}
 
     def logit_fn(self, theta, X):
         out = functional_call(self._module, self._params(theta), (X,))
@@ -67,14 +65,16 @@ class TorchModuleAdapter(ModelAdapter):
                 return out[:, 0]
             if out.ndim != 1:
                 raise ValueError(
-                    BAD_OUTPUT_SHAPE.format(shape=tuple(out.shape), output=self.output,
-                                            expected="(n,) or (n, 1)")
+                    BAD_OUTPUT_SHAPE.format(
+                        shape=tuple(out.shape), output=self.output, expected="(n,) or (n, 1)"
+                    )
                 )
             return out
         if out.ndim != 2 or out.shape[1] != 2:
             raise ValueError(
-                BAD_OUTPUT_SHAPE.format(shape=tuple(out.shape), output=self.output,
-                                        expected="(n, 2)")
+                BAD_OUTPUT_SHAPE.format(
+                    shape=tuple(out.shape), output=self.output, expected="(n, 2)"
+                )
             )
         if self.output == "two_proba":
             out = torch.log(out.clamp(min=torch.finfo(out.dtype).tiny))
@@ -88,7 +88,7 @@ class TorchModuleAdapter(ModelAdapter):
         pieces = torch.split(theta.to(self.dtype), self._sizes)
         params = dict(target.named_parameters())
         with torch.no_grad():
-            for name, piece, shape in zip(self._names, pieces, self._shapes):
+            for name, piece, shape in zip(self._names, pieces, self._shapes, strict=True):
                 params[name].copy_(piece.view(shape).to(params[name].device))
 
     def features(self, X):

@@ -101,7 +101,13 @@ class Curvature:
     """
 
     def __init__(
-        self, problem, method="cg", *, product="gauss_newton", damping=0.0, tol=1e-6,
+        self,
+        problem,
+        method="cg",
+        *,
+        product="gauss_newton",
+        damping=0.0,
+        tol=1e-6,
         maxiter=200,
     ):
         if method not in CURVATURE_METHODS:
@@ -121,13 +127,16 @@ class Curvature:
             self._diagonal = problem.fisher_diagonal() + self.damping
             if bool((self._diagonal <= 0).any()):
                 raise ValueError(
-                    "The Fisher diagonal has zero entries; use damping > 0 with "
-                    "hessian='diagonal'."
+                    "The Fisher diagonal has zero entries; use damping > 0 with hessian='diagonal'."
                 )
 
     def _factorize(self):
         problem = self.problem
-        H = problem.dense_gauss_newton() if self.product == "gauss_newton" else problem.dense_hessian()
+        H = (
+            problem.dense_gauss_newton()
+            if self.product == "gauss_newton"
+            else problem.dense_hessian()
+        )
         H = H + self.damping * torch.eye(problem.n_params, dtype=H.dtype, device=H.device)
         self._cholesky, info = torch.linalg.cholesky_ex(H)
         if int(info) != 0:

@@ -92,12 +92,21 @@ class BinaryModelProblem:
     weight : Tensor of shape (N,), default=None
         Training weights ``b_n`` of the fitted model (ones when None).
     memory_budget : int, default=512 MiB
-        Bytes allowed for the per-chunk gradient blocks. If the whole N × D
-        Jacobian fits, it is computed once and cached.
+        Bytes allowed for the per-chunk gradient blocks (a chunk's Jacobian
+        takes about a quarter of it). If the whole N × D Jacobian fits in half
+        the budget, it is computed once and cached; otherwise Jacobian-vector
+        products are streamed with ``torch.func.jvp``/``vjp``.
     """
 
     def __init__(
-        self, logit_fn, theta, X, y, *, l2_penalty=None, weight=None,
+        self,
+        logit_fn,
+        theta,
+        X,
+        y,
+        *,
+        l2_penalty=None,
+        weight=None,
         memory_budget=DEFAULT_MEMORY_BUDGET,
     ):
         self.logit_fn = logit_fn
@@ -107,14 +116,15 @@ class BinaryModelProblem:
         self.y = y.to(self.dtype)
         self.n_samples, self.n_params = len(X), theta.numel()
         self.l2_penalty = (
-            torch.zeros_like(self.theta) if l2_penalty is None
+            torch.zeros_like(self.theta)
+            if l2_penalty is None
             else l2_penalty.to(self.device, self.dtype)
         )
         self.weight = None if weight is None else weight.to(self.dtype)
         self.memory_budget = int(memory_budget)
         itemsize = torch.finfo(self.dtype).bits // 8
         # a chunk holds its Jacobian plus about as much again for autograd temporaries
-        per_row = max(1, 3 * self.n_params * itemsize)
+        per_row = max(1, 4 * self.n_params * itemsize)
         self.chunk_size = max(1, min(self.n_samples, self.memory_budget // per_row))
         # loss derivatives with respect to the logit: r = dℓ/df, s = d²ℓ/df² (N floats)
         residual, curvature = [], []
@@ -127,7 +137,12 @@ class BinaryModelProblem:
         self.residual, self.curvature = torch.cat(residual), torch.cat(curvature)
         self._jacobian = None
         if self.n_samples * self.n_params * itemsize <= self.memory_budget // 2:
-            self._jacobian = torch.cat([J for _, J in self._compute_jacobians()])
+            cache = torch.empty(
+                (self.n_samples, self.n_params), dtype=self.dtype, device=self.device
+            )
+            for rows, J in self._compute_jacobians():
+                cache[rows] = J
+            self._jacobian = cache
 
     # ------------------------------------------------------------------ streaming
     def chunks(self):

@@ -32,7 +32,9 @@ def _cells(criterion, groups, y, n_groups):
         return groups * 2 + y.long(), (n_groups, 2)
     if criterion == "equal_opportunity":
         return torch.where(y > 0.5, groups, torch.full_like(groups, -1)), (n_groups,)
-    raise ValueError(f"Unknown fairness criterion {criterion!r}; choose one of {FAIRNESS_CRITERIA}.")
+    raise ValueError(
+        f"Unknown fairness criterion {criterion!r}; choose one of {FAIRNESS_CRITERIA}."
+    )
 
 
 def _soft_values(criterion, proba, y):
@@ -133,7 +135,11 @@ def fairness_value_and_gradient(
     n_groups = int(groups.max()) + 1
     cells, shape = _cells(criterion, groups, y, n_groups)
     n_cells = int(torch.tensor(shape).prod())
-    w = torch.ones(len(y), dtype=dtype, device=device) if weight is None else weight.to(device, dtype)
+    w = (
+        torch.ones(len(y), dtype=dtype, device=device)
+        if weight is None
+        else weight.to(device, dtype)
+    )
     w = torch.where(cells >= 0, w, torch.zeros_like(w))
     index = cells.clamp(min=0)
     steps = [slice(s, min(s + chunk_size, len(y))) for s in range(0, len(y), chunk_size)]

@@ -1,0 +1,341 @@
+"""Validation, splitting and influence computation shared by the two estimators."""
+
+import copy
+import time
+
+import numpy as np
+import torch
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import (
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from . import _path
+from .adapters import get_adapter, is_supported
+from .influence import (
+    CURVATURE_METHODS,
+    CURVATURE_PRODUCTS,
+    FAIRNESS_CRITERIA,
+    Curvature,
+    fairness_influence,
+    fairness_value_and_gradient,
+)
+from .metrics._validation import MISSING_SENSITIVE, check_sensitive_features
+from .weighting import WEIGHTING_RULES, rule_weights
+
+NOT_BINARY_TARGET = (
+    "Only binary classification is supported: {name} needs two classes in y, which is "
+    "{target_type} with {n_classes} classes."
+)
+ONE_CLASS = "{name} needs samples of 2 classes in y; got only class {cls!r}."
+BAD_OPTION = "{param} must be one of {options}, got {value!r}."
+VALIDATION_INCOMPLETE = (
+    "Validation data need X_val, y_val and sensitive_features_val together; got only {given}."
+)
+
+
+def _is_skorch(model):
+    try:
+        from skorch import NeuralNet
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(model, NeuralNet)
+
+
+def _is_binary_skorch(model):
+    try:
+        from skorch import NeuralNetBinaryClassifier
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(model, NeuralNetBinaryClassifier)
+
+
+def fit_inputs(model, X, y=None):
+    """Cast X (and y) to what the model's ``fit``/``predict`` expects."""
+    if _is_skorch(model) or isinstance(model, torch.nn.Module):
+        X = np.asarray(X, dtype=np.float32)
+        if y is not None:
+            y = np.asarray(y, dtype=np.float32 if _is_binary_skorch(model) else np.int64)
+    return X, y
+
+
+class FairInfluenceMixin:
+    """Shared machinery: input checks, the validation split and the influences."""
+
+    __metadata_request__fit = {"sensitive_features": True}
+
+    # ------------------------------------------------------------------ checks
+    def _check_options(self):
+        for param, options in (
+            ("fairness", FAIRNESS_CRITERIA),
+            ("weighting", WEIGHTING_RULES),
+            ("hessian", CURVATURE_METHODS),
+            ("curvature", CURVATURE_PRODUCTS),
+        ):
+            value = getattr(self, param)
+            if value not in options:
+                raise ValueError(BAD_OPTION.format(param=param, options=options, value=value))
+        if not (callable(self.selection) or self.selection in _path.SELECTION_RULES):
+            raise ValueError(
+                BAD_OPTION.format(
+                    param="selection", options=_path.SELECTION_RULES, value=self.selection
+                )
+            )
+        if not 0 < self.validation_fraction < 1:
+            raise ValueError(
+                f"validation_fraction must lie in (0, 1), got {self.validation_fraction}."
+            )
+        return _path.check_lambdas(self.lambdas)
+
+    def _base_estimator(self):
+        from sklearn.frozen import FrozenEstimator
+
+        estimator = LogisticRegression() if self.estimator is None else self.estimator
+        prefit = self.prefit
+        if isinstance(estimator, FrozenEstimator):
+            estimator, prefit = estimator.estimator, True
+        if not is_supported(estimator):
+            get_adapter(estimator)  # raises the TypeError naming the supported types
+        if isinstance(estimator, torch.nn.Module) and not prefit:
+            raise ValueError(
+                "A plain torch.nn.Module cannot be trained by this estimator; train it "
+                "first and pass prefit=True, or wrap it in a skorch net."
+            )
+        return estimator, prefit
+
+    def _split_sensitive(self, X, sensitive_features, *, reset):
+        """Validate X and take out the sensitive features.
+
+        A column *name* (DataFrame X) is read, and dropped if asked, before the
+        numeric validation; a column *position* or a callable acts on the
+        validated array. Returns ``(X_model, X_checked, s)``: the model's inputs,
+        the validated X, and the groups (None when neither source gives them).
+        """
+        column = self.sensitive_column
+        s = sensitive_features
+        by_name = isinstance(column, str)
+        if by_name:
+            if not hasattr(X, "columns") or column not in X.columns:
+                raise ValueError(
+                    f"sensitive_column={column!r} names no column of X; X must be a "
+                    "DataFrame with that column."
+                )
+            if s is None:
+                s = X[column]
+            if self.drop_sensitive:
+                X = X.drop(columns=[column])
+        X = validate_data(self, X, dtype=np.float64, reset=reset, ensure_min_samples=2)
+        X_model = X
+        if column is not None and not by_name:
+            if callable(column):
+                s = column(X) if s is None else s
+            else:
+                s = X[:, column] if s is None else s
+                if self.drop_sensitive:
+                    X_model = np.delete(X, column, axis=1)
+        return X_model, X, s
+
+    def _model_inputs(self, X):
+        """X as the model sees it at predict time (validated, sensitive column dropped)."""
+        check_is_fitted(self)
+        column = self.sensitive_column
+        if isinstance(column, str) and self.drop_sensitive and hasattr(X, "columns"):
+            X = X.drop(columns=[column])
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        if (
+            column is not None
+            and not isinstance(column, str)
+            and not callable(column)
+            and (self.drop_sensitive)
+        ):
+            X = np.delete(X, column, axis=1)
+        return X
+
+    def _validate_fit_data(self, X, y, sensitive_features):
+        name = type(self).__name__
+        if y is None:
+            raise ValueError(f"{name} requires y to be passed, but the target y is None.")
+        X_model, X, s = self._split_sensitive(X, sensitive_features, reset=True)
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(X, y)
+        target_type = type_of_target(y, input_name="y", raise_unknown=True)
+        if target_type != "binary":
+            classes = np.unique(y)
+            if len(classes) == 1:
+                raise ValueError(ONE_CLASS.format(name=name, cls=classes[0]))
+            raise ValueError(
+                NOT_BINARY_TARGET.format(name=name, target_type=target_type, n_classes=len(classes))
+            )
+        if s is None:
+            raise ValueError(MISSING_SENSITIVE + " (or set sensitive_column).")
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        groups, _ = check_sensitive_features(s, len(X))
+        return X_model, encoder.transform(y), groups
+
+    def _validation_split(self, X, y, groups, X_val, y_val, sensitive_features_val):
+        given = [
+            n
+            for n, v in (
+                ("X_val", X_val),
+                ("y_val", y_val),
+                ("sensitive_features_val", sensitive_features_val),
+            )
+            if v is not None
+        ]
+        if given and len(given) < 3:
+            raise ValueError(VALIDATION_INCOMPLETE.format(given=", ".join(given)))
+        if given:
+            X_val, _, s_val = self._split_sensitive(X_val, sensitive_features_val, reset=False)
+            y_val = np.asarray(y_val).reshape(-1)
+            if len(y_val) != len(X_val):
+                raise ValueError(f"X_val has {len(X_val)} rows but y_val has {len(y_val)}.")
+            unknown = set(np.unique(y_val)) - set(self.classes_)
+            if unknown:
+                raise ValueError(f"y_val holds labels {sorted(unknown)} not seen in y.")
+            g_val, _ = check_sensitive_features(s_val, len(X_val))
+            y_val = np.searchsorted(self.classes_, y_val)
+            return np.arange(len(X)), X_val, y_val, g_val
+        indices = np.arange(len(X))
+        strata = groups * 2 + y
+        counts = np.bincount(strata)
+        stratify = strata if counts[counts > 0].min() >= 2 else None
+        try:
+            train_idx, val_idx = train_test_split(
+                indices,
+                test_size=self.validation_fraction,
+                stratify=stratify,
+                random_state=self.random_state,
+            )
+        except ValueError:
+            train_idx, val_idx = train_test_split(
+                indices, test_size=self.validation_fraction, random_state=self.random_state
+            )
+        if len(np.unique(groups[val_idx])) < 2 or len(np.unique(y[train_idx])) < 2:
+            # too little data to hold out a useful split: validate on the training data
+            train_idx = val_idx = indices
+        return train_idx, X[val_idx], y[val_idx], groups[val_idx]
+
+    # ------------------------------------------------------------------ influence
+    def _log(self, message, start):
+        if self.verbose:
+            print(f"[{type(self).__name__}] {message} ({time.perf_counter() - start:.1f}s)")
+
+    def _fit_base(self, estimator, prefit, X_train, y_train, sample_weight=None):
+        if prefit:
+            return copy.deepcopy(estimator)
+        model = clone(estimator)
+        Xf, yf = fit_inputs(model, X_train, y_train)
+        if sample_weight is None:
+            return model.fit(Xf, yf)
+        return fit_with_weights(model, Xf, yf, sample_weight)
+
+    def _influence_path(
+        self, model, X_train, y_train, X_val, y_val, g_val, lambdas, sample_weight=None
+    ):
+        """Influences of the training rows and the λ path of the weighting rule."""
+        start = time.perf_counter()
+        adapter = get_adapter(model, device=self.device, **(self.adapter_kwargs or {}))
+        problem = adapter.make_problem(
+            fit_inputs(model, X_train)[0],
+            y_train,
+            sample_weight=sample_weight,
+            **({} if self.memory_budget is None else {"memory_budget": self.memory_budget}),
+        )
+        X_val_t = adapter.to_tensor(fit_inputs(model, X_val)[0])
+        value, g_F = fairness_value_and_gradient(
+            adapter.logit_fn,
+            adapter.theta.to(adapter.device),
+            X_val_t,
+            torch.as_tensor(y_val),
+            torch.as_tensor(g_val),
+            self.fairness,
+        )
+        curvature = Curvature(
+            problem,
+            self.hessian,
+            product=self.curvature,
+            damping=self.damping,
+            tol=self.cg_tol,
+            maxiter=self.cg_maxiter,
+        )
+        influences = fairness_influence(problem, curvature, g_F)
+        self._log(f"influences of {problem.n_samples} points, D={problem.n_params}", start)
+
+        features = None
+        if self.weighting in ("simjack",):
+            features = self._simjack_features(adapter, X_train)
+        if self.weighting in ("ijack", "simjack"):
+
+            def slope_fn(u):
+                return value, float(g_F @ u)
+
+            lams, thetas, direction = _path.linear_path(
+                problem,
+                curvature,
+                influences,
+                self.weighting,
+                lambdas,
+                slope_fn,
+                features=features,
+                epsilon=self.simjack_epsilon,
+            )
+            n_changed = None
+        else:
+            lams, n_changed, thetas = _path.discrete_path(
+                problem, curvature, influences, self.weighting, lambdas
+            )
+            direction = None
+
+        def predict_proba(X, theta):
+            return 1 / (1 + np.exp(-adapter.decision_function(X, theta)))
+
+        path = {"lambda": lams}
+        if n_changed is not None:
+            path["n_changed"] = n_changed
+        path.update(
+            _path.evaluate_path(predict_proba, thetas, X_val_t, y_val, g_val, self.fairness)
+        )
+        path["val_surrogate_at_fit"] = value
+        self._log(f"λ path of {len(lams)} values", start)
+        influences_np = influences.cpu().numpy()
+        return adapter, influences_np, path, thetas, features, direction
+
+    def _simjack_features(self, adapter, X_train):
+        transformer = self.simjack_features
+        if transformer is None:
+            features = adapter.features(fit_inputs(adapter.model, X_train)[0])
+            return features.double().cpu().numpy()
+        if callable(transformer) and not hasattr(transformer, "transform"):
+            return np.asarray(transformer(X_train), dtype=float)
+        try:
+            return np.asarray(transformer.transform(X_train), dtype=float)
+        except Exception:  # unfitted transformer: fit a clone on the training rows
+            return np.asarray(clone(transformer).fit_transform(X_train), dtype=float)
+
+    def _weights_at(self, index, influences, path, features):
+        lam = float(path["lambda"][index])
+        return rule_weights(
+            self.weighting, influences, lam, features=features, epsilon=self.simjack_epsilon
+        )
+
+
+def fit_with_weights(model, X, y, sample_weight):
+    """Fit ``model`` with sample weights (skorch nets through a weighted loss)."""
+    if _is_skorch(model):
+        from .adapters._skorch_weights import fit_skorch_weighted
+
+        return fit_skorch_weighted(model, X, y, sample_weight)
+    try:
+        return model.fit(X, y, sample_weight=sample_weight)
+    except TypeError as exc:
+        raise TypeError(
+            f"{type(model).__name__}.fit does not accept sample_weight, which re-weighting needs."
+        ) from exc

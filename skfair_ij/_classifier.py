@@ -1,0 +1,258 @@
+"""FairIJClassifier: edit a trained classifier with the infinitesimal jackknife."""
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin
+
+from . import _path
+from ._base import FairInfluenceMixin, fit_inputs
+from .adapters import get_adapter
+
+
+class FairIJClassifier(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+    """Fairer classifier by an influence-based edit of a trained model.
+
+    ``fit`` trains the base estimator (or takes a trained one), computes the
+    influence ``I_n = −g_Fᵀ H⁻¹ g_n`` of every training point on a smooth
+    fairness gap F measured on validation data, turns the influences into
+    weights with a rule of Ghosh et al. (Fair-IJ, drop/up-weight, I-JACK,
+    SIM-JACK) and moves the parameters to ``θ̂ − (1/N) H⁻¹ G (w − 1)`` — the
+    infinitesimal-jackknife estimate of the model retrained with those weights,
+    without retraining. λ is chosen on the validation data. Predictions need X
+    only, never the sensitive attribute.
+
+    Parameters
+    ----------
+    estimator : estimator or torch.nn.Module, default=None
+        ``LogisticRegression`` (binary), ``SGDClassifier(loss="log_loss")``, a
+        skorch ``NeuralNetBinaryClassifier``/two-class ``NeuralNetClassifier``, a
+        ``FrozenEstimator`` of one of these, or (with ``prefit=True``) a trained
+        ``torch.nn.Module`` returning the positive-class logit. None means
+        ``LogisticRegression()``.
+    fairness : {"demographic_parity", "equalized_odds", "equal_opportunity", \
+"error_rate"}, default="demographic_parity"
+        The gap to reduce (equalized odds: sum of the TPR and FPR gaps).
+    weighting : {"ijack", "simjack", "fair_ij", "drop_upweight"}, default="ijack"
+        The re-weighting rule (see :mod:`skfair_ij.weighting`).
+    hessian : {"cg", "exact", "diagonal", "identity"}, default="cg"
+        How ``H⁻¹`` is applied (see :class:`~skfair_ij.influence.Curvature`).
+    curvature : {"gauss_newton", "hessian"}, default="gauss_newton"
+        Matrix used by ``"cg"`` and ``"exact"``; identical for linear models.
+    damping : float, default=1e-3
+        Added to the diagonal of H. Use 0 for an exact linear-model influence.
+    lambdas : array-like or None, default=None
+        λ values of the rule; None builds a grid adapted to the scale of the
+        influences; a single value fixes λ.
+    selection : {"tolerance", "min_gap"} or callable, default="tolerance"
+        ``"tolerance"``: the lowest validation gap among the λ whose validation
+        accuracy is within ``tolerance`` of the unedited model's;
+        ``"min_gap"``: the lowest validation gap (the seed paper's rule, which
+        may pick a near-constant model); a callable gets ``path_`` and returns
+        an index into it.
+    tolerance : float, default=0.02
+        Validation accuracy the ``"tolerance"`` rule may give up.
+    validation_fraction : float, default=0.3
+        Share of the training data held out (stratified by group and label) when
+        no validation data are passed to ``fit``.
+    prefit : bool, default=False
+        Whether ``estimator`` is already trained on the X, y given to ``fit``.
+    sensitive_column : str, int, callable or None, default=None
+        Column of X (name for a DataFrame, position for an array) holding the
+        sensitive attribute, or a callable ``X -> groups``; used when
+        ``sensitive_features`` is not passed to ``fit``.
+    drop_sensitive : bool, default=False
+        Whether that column is removed from the model's inputs (in ``fit`` and
+        ``predict``).
+    simjack_features : transformer, callable or None, default=None
+        Φ for SIM-JACK; None uses the model's own features (penultimate layer of a
+        net, inputs of a linear model).
+    simjack_epsilon : float, default=1.0
+        Ridge ε of SIM-JACK's similarity (relative, see
+        :func:`~skfair_ij.weighting.similarity_product`).
+    cg_tol, cg_maxiter : float, int, default=1e-6, 200
+        Conjugate-gradient stopping rule.
+    memory_budget : int or None, default=None
+        Bytes for the streamed gradient blocks (None: 512 MiB).
+    device : str, default="cpu"
+        Torch device of the influence computation ("cuda" for a GPU).
+    adapter_kwargs : dict or None, default=None
+        Passed to the model adapter (for a plain module: ``output``,
+        ``weight_decay``).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the validation split.
+    verbose : int, default=0
+        Print the stages and their times.
+
+    Attributes
+    ----------
+    estimator_ : estimator
+        The fair model, of the same type as ``estimator``.
+    initial_estimator_ : estimator
+        The unedited trained model.
+    influences_ : ndarray of shape (n_train,)
+        ``I_n`` of every training row (positive: removing it lowers the gap).
+    sample_weight_ : ndarray of shape (n_train,)
+        The weights of the rule at ``lambda_``; the edit estimates a refit with them.
+    train_indices_ : ndarray of shape (n_train,)
+        Rows of X the base model was trained on (all of them when validation data
+        are given).
+    lambda_ : float
+        Selected λ.
+    path_ : dict of ndarray
+        Every λ with its validation accuracy and gaps (``val_gap`` is the
+        ``fairness`` gap).
+    classes_ : ndarray of shape (2,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Defined when X is a DataFrame with string column names.
+
+    See Also
+    --------
+    FairReweighter : the same weights, used to refit the estimator.
+
+    References
+    ----------
+    .. [1] Ghosh, Sattigeri, Nagireddy, Padhi, Chen. "Influence Based Approaches to
+       Algorithmic Fairness: A Closer Look".
+
+    Examples
+    --------
+    >>> from skfair_ij import FairIJClassifier
+    >>> from skfair_ij.datasets import make_biased_classification
+    >>> from skfair_ij.metrics import demographic_parity_difference
+    >>> X, y, s = make_biased_classification(2000, 5, bias=2.0, random_state=0)
+    >>> clf = FairIJClassifier(random_state=0).fit(X, y, sensitive_features=s)
+    >>> before = demographic_parity_difference(
+    ...     y, clf.initial_estimator_.predict(X), sensitive_features=s)
+    >>> after = demographic_parity_difference(y, clf.predict(X), sensitive_features=s)
+    >>> bool(after < before)
+    True
+    """
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        fairness="demographic_parity",
+        weighting="ijack",
+        hessian="cg",
+        curvature="gauss_newton",
+        damping=1e-3,
+        lambdas=None,
+        selection="tolerance",
+        tolerance=0.02,
+        validation_fraction=0.3,
+        prefit=False,
+        sensitive_column=None,
+        drop_sensitive=False,
+        simjack_features=None,
+        simjack_epsilon=1.0,
+        cg_tol=1e-6,
+        cg_maxiter=200,
+        memory_budget=None,
+        device="cpu",
+        adapter_kwargs=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.estimator = estimator
+        self.fairness = fairness
+        self.weighting = weighting
+        self.hessian = hessian
+        self.curvature = curvature
+        self.damping = damping
+        self.lambdas = lambdas
+        self.selection = selection
+        self.tolerance = tolerance
+        self.validation_fraction = validation_fraction
+        self.prefit = prefit
+        self.sensitive_column = sensitive_column
+        self.drop_sensitive = drop_sensitive
+        self.simjack_features = simjack_features
+        self.simjack_epsilon = simjack_epsilon
+        self.cg_tol = cg_tol
+        self.cg_maxiter = cg_maxiter
+        self.memory_budget = memory_budget
+        self.device = device
+        self.adapter_kwargs = adapter_kwargs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(
+        self, X, y, *, sensitive_features=None, X_val=None, y_val=None, sensitive_features_val=None
+    ):
+        """Train (or take) the base model, compute influences and edit it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs (numeric; use a Pipeline for encoding).
+        y : array-like of shape (n_samples,)
+            Binary labels.
+        sensitive_features : array-like of shape (n_samples,) or (n_samples, k)
+            Group of each sample (routed by metadata routing in pipelines and
+            searches). Optional when ``sensitive_column`` is set.
+        X_val, y_val, sensitive_features_val : array-like, default=None
+            Validation data for the fairness gap and the choice of λ; when absent
+            a stratified share ``validation_fraction`` of X is held out.
+
+        Returns
+        -------
+        self : FairIJClassifier
+        """
+        lambdas = self._check_options()
+        estimator, prefit = self._base_estimator()
+        X, y, groups = self._validate_fit_data(X, y, sensitive_features)
+        train_idx, X_v, y_v, g_v = self._validation_split(
+            X, y, groups, X_val, y_val, sensitive_features_val
+        )
+        X_tr, y_tr = X[train_idx], y[train_idx]
+        model = self._fit_base(estimator, prefit, X_tr, y_tr)
+        adapter, influences, path, thetas, features, _ = self._influence_path(
+            model, X_tr, y_tr, X_v, y_v, g_v, lambdas
+        )
+        index = _path.select_lambda(path, self.selection, self.tolerance)
+        self.initial_estimator_ = model
+        self.estimator_ = adapter.with_parameters(thetas[index])
+        self.influences_ = influences
+        self.sample_weight_ = self._weights_at(index, influences, path, features)
+        self.train_indices_ = train_idx
+        self.lambda_ = float(path["lambda"][index])
+        self.path_ = path
+        self.best_index_ = index
+        return self
+
+    def _positive_proba(self, X):
+        X = self._model_inputs(X)
+        if isinstance(self.estimator_, torch.nn.Module):
+            adapter = get_adapter(self.estimator_, **(self.adapter_kwargs or {}))
+            return 1 / (1 + np.exp(-adapter.decision_function(X)))
+        Xf, _ = fit_inputs(self.estimator_, X)
+        return np.asarray(self.estimator_.predict_proba(Xf))[:, 1].astype(np.float64)
+
+    def predict_proba(self, X):
+        """Class probabilities of the edited model, shape (n_samples, 2)."""
+        p = self._positive_proba(X)
+        return np.column_stack([1 - p, p])
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def decision_function(self, X):
+        """Logit of the positive class under the edited model."""
+        p = np.clip(self._positive_proba(X), 1e-300, 1 - 1e-16)
+        return np.log(p) - np.log1p(-p)
+
+    def predict(self, X):
+        """Predicted labels (from X alone)."""
+        positive = self._positive_proba(X) > 0.5
+        return self.classes_[positive.astype(int)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        tags.classifier_tags.poor_score = True
+        tags.non_deterministic = False
+        return tags

@@ -1,0 +1,197 @@
+"""The λ path of a weighting rule and the selection of λ on validation data.
+
+Linear rules (I-JACK, SIM-JACK) move the parameters along one direction,
+``θ(λ) = θ̂ + λ u`` with ``u = (1/N) H⁻¹ G a`` (``a = I`` or ``C I``); the
+discrete rules (Fair-IJ, drop/up-weight) follow a prefix sum over points sorted
+by influence. Either way the whole path costs one solve plus one prediction on
+the validation data per λ.
+"""
+
+import warnings
+
+import numpy as np
+import torch
+
+from .influence import discrete_path_parameter_changes, ij_parameter_change
+from .metrics import (
+    demographic_parity_difference,
+    equal_opportunity_difference,
+    equalized_odds_difference,
+    error_rate_difference,
+)
+from .weighting import similarity_product
+
+SELECTION_RULES = ("tolerance", "min_gap")
+N_GRID = 50
+CONSTANT_WARNING = (
+    "The selected model predicts a single class on {share:.0%} of the validation data; "
+    "the edit may be degenerate. Lower the tolerance or restrict the λ grid."
+)
+GAP_METRICS = {
+    "demographic_parity": demographic_parity_difference,
+    "equalized_odds": equalized_odds_difference,
+    "equal_opportunity": equal_opportunity_difference,
+    "error_rate": error_rate_difference,
+}
+
+
+def check_lambdas(lambdas):
+    """Validate a user λ grid (None means adaptive)."""
+    if lambdas is None:
+        return None
+    grid = np.atleast_1d(np.asarray(lambdas, dtype=float))
+    if grid.size == 0:
+        raise ValueError("lambdas is empty; pass None for the adaptive grid or λ values.")
+    if not np.all(np.isfinite(grid)) or np.any(grid < 0):
+        raise ValueError(f"lambdas must be finite and non-negative, got {grid}.")
+    return np.unique(grid)
+
+
+def linear_direction(problem, curvature, influences, rule, features=None, epsilon=1.0):
+    """``(a, u)``: the weight direction ``w = 1 − λ a`` and ``θ(λ) = θ̂ + λ u``."""
+    if rule == "simjack":
+        a = torch.as_tensor(
+            similarity_product(features, influences.cpu().numpy(), epsilon),
+            dtype=problem.dtype,
+        )
+    else:
+        a = influences
+    u = ij_parameter_change(problem, curvature, -a.to(problem.device))
+    return a, u
+
+
+def linear_path(
+    problem, curvature, influences, rule, lambdas, slope_fn, *, features=None, epsilon=1.0
+):
+    """Parameters along the λ path of I-JACK or SIM-JACK.
+
+    Parameters
+    ----------
+    slope_fn : callable
+        ``slope_fn(u) -> (value, slope)``: the surrogate F(θ̂) and ``g_Fᵀ u``,
+        used to scale the adaptive grid.
+
+    Returns
+    -------
+    lambdas : ndarray of shape (k,)
+    thetas : Tensor of shape (k, D)
+    direction : ndarray of shape (N,)
+        ``a`` with ``w(λ) = 1 − λ a``.
+    """
+    a, u = linear_direction(problem, curvature, influences, rule, features, epsilon)
+    if lambdas is None:
+        value, slope = slope_fn(u)
+        if slope < 0 and value > 0:
+            scale = value / -slope  # λ at which the linearised surrogate reaches 0
+        else:  # influence direction does not lower the surrogate: small steps only
+            scale = 0.1 * float(problem.theta.norm()) / max(float(u.norm()), 1e-30)
+        lambdas = np.concatenate([[0.0], scale * np.geomspace(1e-2, 20.0, N_GRID)])
+    lam = torch.as_tensor(lambdas, dtype=problem.dtype, device=problem.device)
+    thetas = problem.theta[None, :] + lam[:, None] * u[None, :]
+    return np.asarray(lambdas, dtype=float), thetas, a.cpu().numpy()
+
+
+def discrete_path(problem, curvature, influences, rule, lambdas):
+    """Parameters along the path of Fair-IJ or drop-K/up-weight-M.
+
+    Returns
+    -------
+    lambdas : ndarray of shape (k,)
+    n_changed : ndarray of shape (k,)
+        Number of points whose weight changes at each λ.
+    thetas : Tensor of shape (k, D)
+    """
+    upweight = rule == "drop_upweight"
+    key = (influences.abs() if upweight else influences).cpu().numpy()
+    ranked = np.sort(key)[::-1]
+    n_candidates = int(np.sum(ranked > 0))
+    if lambdas is None:
+        if n_candidates == 0:
+            counts = np.array([0])
+        else:
+            counts = np.unique(np.geomspace(1, n_candidates, N_GRID).astype(int))
+            counts = np.concatenate([[0], counts])
+        nxt = np.append(ranked, 0.0)
+        thresholds = np.where(
+            counts > 0, (ranked[np.maximum(counts - 1, 0)] + nxt[counts]) / 2, np.inf
+        )
+        lambdas = np.where(np.isfinite(thresholds) & (thresholds > 0), 1.0 / thresholds, 0.0)
+    else:
+        counts = np.array([0 if lam == 0 else int(np.sum(key > 1.0 / lam)) for lam in lambdas])
+    thetas = problem.theta[None, :].repeat(len(counts), 1)
+    positive = counts > 0
+    if positive.any():
+        cuts = torch.as_tensor(counts[positive], device=problem.device)
+        unique_cuts, inverse = torch.unique(cuts, return_inverse=True)
+        changes = discrete_path_parameter_changes(
+            problem, curvature, influences, unique_cuts, upweight=upweight
+        )
+        thetas[torch.as_tensor(positive, device=problem.device)] += changes.T[inverse]
+    return np.asarray(lambdas, dtype=float), counts, thetas
+
+
+def evaluate_path(predict_proba_fn, thetas, X_val, y_val, groups_val, fairness):
+    """Validation accuracy and gaps of every parameter vector of a path.
+
+    Returns
+    -------
+    dict of ndarray
+        ``val_accuracy``, ``val_gap`` (of ``fairness``), ``val_demographic_parity``,
+        ``val_equalized_odds``, ``val_positive_rate``.
+    """
+    records = {
+        k: []
+        for k in (
+            "val_accuracy",
+            "val_gap",
+            "val_demographic_parity",
+            "val_equalized_odds",
+            "val_positive_rate",
+        )
+    }
+    gap_metric = GAP_METRICS[fairness]
+    for theta in thetas:
+        y_pred = (predict_proba_fn(X_val, theta) > 0.5).astype(int)
+        records["val_accuracy"].append(float(np.mean(y_pred == y_val)))
+        records["val_gap"].append(gap_metric(y_val, y_pred, sensitive_features=groups_val))
+        records["val_demographic_parity"].append(
+            demographic_parity_difference(y_val, y_pred, sensitive_features=groups_val)
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            records["val_equalized_odds"].append(
+                equalized_odds_difference(y_val, y_pred, sensitive_features=groups_val)
+            )
+        records["val_positive_rate"].append(float(np.mean(y_pred)))
+    return {k: np.asarray(v) for k, v in records.items()}
+
+
+def select_lambda(path, selection, tolerance):
+    """Index of the selected point of a path (index 0 is the unedited model).
+
+    ``"tolerance"``: the lowest validation gap among the points whose validation
+    accuracy is at least the unedited model's minus ``tolerance``; ``"min_gap"``:
+    the lowest validation gap (the seed paper's rule); a callable receives the
+    path dict and returns the index. Ties go to the smaller λ.
+    """
+    if callable(selection):
+        return int(selection(path))
+    gaps = path["val_gap"]
+    if selection == "tolerance":
+        reference = path["val_accuracy"][np.argmin(path["lambda"])]
+        allowed = path["val_accuracy"] >= reference - tolerance - 1e-12
+    elif selection == "min_gap":
+        allowed = np.ones(len(gaps), dtype=bool)
+    else:
+        raise ValueError(
+            f"selection must be one of {SELECTION_RULES} or a callable, got {selection!r}."
+        )
+    candidates = np.flatnonzero(allowed)
+    order = np.lexsort((path["lambda"][candidates], gaps[candidates]))
+    chosen = int(candidates[order[0]])
+    share = path["val_positive_rate"][chosen]
+    if max(share, 1 - share) > 0.99:
+        warnings.warn(
+            CONSTANT_WARNING.format(share=max(share, 1 - share)), UserWarning, stacklevel=3
+        )
+    return chosen

@@ -1,0 +1,235 @@
+"""FairReweighter: influence-based sample weights, then a refit of the estimator."""
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin
+from sklearn.utils.metaestimators import available_if
+
+from . import _path
+from ._base import FairInfluenceMixin, fit_inputs
+
+NO_RESAMPLE = (
+    "fit_resample needs a discrete rule ('fair_ij' or 'drop_upweight'); weighting="
+    "{rule!r} gives real-valued weights: use sample_weight_ or the refitted model."
+)
+
+
+def _estimator_has(attr):
+    def check(self):
+        target = getattr(self, "estimator_", None) or self.estimator
+        return target is None or hasattr(target, attr)
+
+    return check
+
+
+class FairReweighter(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+    """Influence-based re-weighting of the training data, then a weighted refit.
+
+    The pre-processing route (Richardson et al.; IFFair): train the estimator,
+    compute each training point's influence on a validation fairness gap, turn
+    the influences into ``sample_weight_`` with a rule of Ghosh et al. (λ chosen
+    on validation data through the cheap IJ path), and refit a clone of the
+    estimator with those weights (negative weights clipped at 0). With
+    ``n_rounds > 1`` the loop train → influence → re-weight → train repeats,
+    multiplying the weights, in the spirit of IFFair's dynamic re-weighting.
+
+    The weights are used inside ``fit`` (a Pipeline cannot pass weights from one
+    step to the next), exposed as ``sample_weight_`` to reuse with any other
+    estimator, and, for the discrete rules, applied by :meth:`fit_resample`
+    (drop the rows of weight 0, duplicate those of weight 2) so the reweighter
+    can stand in an imbalanced-learn style resampling pipeline.
+
+    Parameters
+    ----------
+    estimator : estimator, default=None
+        A supported model (see :class:`FairIJClassifier`) whose ``fit`` accepts
+        ``sample_weight``; skorch nets are refitted with a weighted sampler.
+        None means ``LogisticRegression()``.
+    n_rounds : int, default=1
+        Rounds of re-weighting.
+    fairness, weighting, hessian, curvature, damping, lambdas, selection, \
+tolerance, validation_fraction, prefit, sensitive_column, drop_sensitive, \
+simjack_features, simjack_epsilon, cg_tol, cg_maxiter, memory_budget, device, \
+adapter_kwargs, random_state, verbose
+        As in :class:`FairIJClassifier`.
+
+    Attributes
+    ----------
+    estimator_ : estimator
+        The estimator refitted with ``sample_weight_``.
+    initial_estimator_ : estimator
+        The model trained without weights.
+    sample_weight_ : ndarray of shape (n_train,)
+        Final weights of the training rows (``train_indices_``).
+    influences_ : ndarray of shape (n_train,)
+        Influences of the last round.
+    train_indices_ : ndarray of shape (n_train,)
+    lambda_ : float
+        λ of the last round.
+    path_ : dict of ndarray
+        The IJ λ path of the last round.
+    lambdas_ : list of float
+        λ of every round.
+    classes_, n_features_in_, feature_names_in_
+        As in scikit-learn.
+
+    See Also
+    --------
+    FairIJClassifier : the same weights applied by an IJ edit, without refitting.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skfair_ij import FairReweighter
+    >>> from skfair_ij.datasets import make_biased_classification
+    >>> X, y, s = make_biased_classification(2000, 5, bias=2.0, random_state=0)
+    >>> rw = FairReweighter(LogisticRegression(), random_state=0)
+    >>> rw = rw.fit(X, y, sensitive_features=s)
+    >>> rw.sample_weight_.shape
+    (1400,)
+    >>> bool(rw.sample_weight_.min() >= 0)
+    True
+    """
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        n_rounds=1,
+        fairness="demographic_parity",
+        weighting="ijack",
+        hessian="cg",
+        curvature="gauss_newton",
+        damping=1e-3,
+        lambdas=None,
+        selection="tolerance",
+        tolerance=0.02,
+        validation_fraction=0.3,
+        prefit=False,
+        sensitive_column=None,
+        drop_sensitive=False,
+        simjack_features=None,
+        simjack_epsilon=1.0,
+        cg_tol=1e-6,
+        cg_maxiter=200,
+        memory_budget=None,
+        device="cpu",
+        adapter_kwargs=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.estimator = estimator
+        self.n_rounds = n_rounds
+        self.fairness = fairness
+        self.weighting = weighting
+        self.hessian = hessian
+        self.curvature = curvature
+        self.damping = damping
+        self.lambdas = lambdas
+        self.selection = selection
+        self.tolerance = tolerance
+        self.validation_fraction = validation_fraction
+        self.prefit = prefit
+        self.sensitive_column = sensitive_column
+        self.drop_sensitive = drop_sensitive
+        self.simjack_features = simjack_features
+        self.simjack_epsilon = simjack_epsilon
+        self.cg_tol = cg_tol
+        self.cg_maxiter = cg_maxiter
+        self.memory_budget = memory_budget
+        self.device = device
+        self.adapter_kwargs = adapter_kwargs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(
+        self, X, y, *, sensitive_features=None, X_val=None, y_val=None, sensitive_features_val=None
+    ):
+        """Compute influence-based weights and refit the estimator with them.
+
+        Parameters
+        ----------
+        X, y, sensitive_features, X_val, y_val, sensitive_features_val
+            As in :meth:`FairIJClassifier.fit`.
+
+        Returns
+        -------
+        self : FairReweighter
+        """
+        lambdas = self._check_options()
+        if int(self.n_rounds) < 1:
+            raise ValueError(f"n_rounds must be >= 1, got {self.n_rounds}.")
+        estimator, prefit = self._base_estimator()
+        X, y, groups = self._validate_fit_data(X, y, sensitive_features)
+        train_idx, X_v, y_v, g_v = self._validation_split(
+            X, y, groups, X_val, y_val, sensitive_features_val
+        )
+        X_tr, y_tr = X[train_idx], y[train_idx]
+        model = self._fit_base(estimator, prefit, X_tr, y_tr)
+        self.initial_estimator_ = model
+        weights, self.lambdas_ = np.ones(len(X_tr)), []
+        for _ in range(int(self.n_rounds)):
+            current = None if np.all(weights == 1) else weights
+            _, influences, path, _, features, _ = self._influence_path(
+                model, X_tr, y_tr, X_v, y_v, g_v, lambdas, sample_weight=current
+            )
+            index = _path.select_lambda(path, self.selection, self.tolerance)
+            weights = weights * np.clip(
+                self._weights_at(index, influences, path, features), 0, None
+            )
+            self.lambdas_.append(float(path["lambda"][index]))
+            model = self._fit_base(estimator, False, X_tr, y_tr, sample_weight=weights)
+        self.estimator_ = model
+        self.sample_weight_ = weights
+        self.influences_ = influences
+        self.train_indices_ = train_idx
+        self.lambda_ = self.lambdas_[-1]
+        self.path_ = path
+        self.best_index_ = index
+        return self
+
+    def fit_resample(self, X, y, *, sensitive_features=None):
+        """Fit, then return the training rows resampled by the discrete weights.
+
+        Rows of weight 0 are dropped and rows of weight 2 repeated, so that an
+        unweighted estimator trained on the result sees the re-weighted data.
+        Only the rows used for training (``train_indices_``) are returned.
+
+        Returns
+        -------
+        X_resampled : ndarray
+        y_resampled : ndarray
+        """
+        if self.weighting not in ("fair_ij", "drop_upweight"):
+            raise ValueError(NO_RESAMPLE.format(rule=self.weighting))
+        self.fit(X, y, sensitive_features=sensitive_features)
+        X_arr = self._model_inputs(X)[self.train_indices_]
+        y_arr = np.asarray(y).reshape(-1)[self.train_indices_]
+        repeats = np.rint(self.sample_weight_).astype(int)
+        return np.repeat(X_arr, repeats, axis=0), np.repeat(y_arr, repeats, axis=0)
+
+    def _prepare(self, X):
+        return fit_inputs(self.estimator_, self._model_inputs(X))[0]
+
+    def predict(self, X):
+        """Labels predicted by the refitted estimator."""
+        X = self._prepare(X)
+        encoded = np.asarray(self.estimator_.predict(X)).reshape(-1)
+        return self.classes_[np.rint(encoded).astype(int)]
+
+    @available_if(_estimator_has("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities of the refitted estimator."""
+        X = self._prepare(X)
+        return np.asarray(self.estimator_.predict_proba(X), dtype=np.float64)
+
+    @available_if(_estimator_has("decision_function"))
+    def decision_function(self, X):
+        """Decision function of the refitted estimator."""
+        X = self._prepare(X)
+        return self.estimator_.decision_function(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        tags.classifier_tags.poor_score = True
+        return tags
