@@ -5,6 +5,7 @@ import time
 
 import numpy as np
 import torch
+from scipy.special import expit
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
@@ -94,10 +95,11 @@ class FairInfluenceMixin:
             )
         return _path.check_lambdas(self.lambdas)
 
-    def _base_estimator(self):
+    def _base_estimator(self, estimator=None):
         from sklearn.frozen import FrozenEstimator
 
-        estimator = LogisticRegression() if self.estimator is None else self.estimator
+        estimator = self.estimator if estimator is None else estimator
+        estimator = LogisticRegression() if estimator is None else estimator
         prefit = self.prefit
         if isinstance(estimator, FrozenEstimator):
             estimator, prefit = estimator.estimator, True
@@ -295,7 +297,7 @@ class FairInfluenceMixin:
             direction = None
 
         def predict_proba(X, theta):
-            return 1 / (1 + np.exp(-adapter.decision_function(X, theta)))
+            return expit(adapter.decision_function(X, theta))
 
         path = {"lambda": lams}
         if n_changed is not None:

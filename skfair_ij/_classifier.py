@@ -2,6 +2,7 @@
 
 import numpy as np
 import torch
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin
 
 from . import _path
@@ -226,7 +227,7 @@ class FairIJClassifier(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, 
         X = self._model_inputs(X)
         if isinstance(self.estimator_, torch.nn.Module):
             adapter = get_adapter(self.estimator_, **(self.adapter_kwargs or {}))
-            return 1 / (1 + np.exp(-adapter.decision_function(X)))
+            return expit(adapter.decision_function(X))
         Xf, _ = fit_inputs(self.estimator_, X)
         return np.asarray(self.estimator_.predict_proba(Xf))[:, 1].astype(np.float64)
 

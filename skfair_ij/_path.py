@@ -44,6 +44,8 @@ def check_lambdas(lambdas):
         raise ValueError("lambdas is empty; pass None for the adaptive grid or λ values.")
     if not np.all(np.isfinite(grid)) or np.any(grid < 0):
         raise ValueError(f"lambdas must be finite and non-negative, got {grid}.")
+    if grid.size > 1:  # the unedited model (λ = 0) is the reference of the selection
+        grid = np.append(grid, 0.0)
     return np.unique(grid)
 
 

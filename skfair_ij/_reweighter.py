@@ -2,10 +2,18 @@
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin
+from sklearn.linear_model import LogisticRegression
 from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import has_fit_parameter
 
 from . import _path
-from ._base import FairInfluenceMixin, fit_inputs
+from ._base import FairInfluenceMixin, _is_skorch, fit_inputs
+
+NO_SAMPLE_WEIGHT = (
+    "{name}.fit does not accept sample_weight, which FairReweighter needs to refit "
+    "with the influence-based weights. Use an estimator that accepts it (or "
+    "FairIJClassifier, which edits the model without refitting)."
+)
 
 NO_RESAMPLE = (
     "fit_resample needs a discrete rule ('fair_ij' or 'drop_upweight'); weighting="
@@ -41,9 +49,14 @@ class FairReweighter(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, Ba
     Parameters
     ----------
     estimator : estimator, default=None
-        A supported model (see :class:`FairIJClassifier`) whose ``fit`` accepts
-        ``sample_weight``; skorch nets are refitted with a weighted sampler.
-        None means ``LogisticRegression()``.
+        The model to refit with the weights: any classifier whose ``fit``
+        accepts ``sample_weight`` (skorch nets are refitted with a weighted
+        sampler). None means ``LogisticRegression()``.
+    influence_estimator : estimator, default=None
+        The model whose influences define the weights, a type supported by
+        :class:`FairIJClassifier`. None uses ``estimator`` itself. A different
+        one lets a differentiable proxy (e.g. a logistic regression) re-weight
+        the data of a model without gradients (e.g. gradient boosting).
     n_rounds : int, default=1
         Rounds of re-weighting.
     fairness, weighting, hessian, curvature, damping, lambdas, selection, \
@@ -94,6 +107,7 @@ adapter_kwargs, random_state, verbose
         self,
         estimator=None,
         *,
+        influence_estimator=None,
         n_rounds=1,
         fairness="demographic_parity",
         weighting="ijack",
@@ -118,6 +132,7 @@ adapter_kwargs, random_state, verbose
         verbose=0,
     ):
         self.estimator = estimator
+        self.influence_estimator = influence_estimator
         self.n_rounds = n_rounds
         self.fairness = fairness
         self.weighting = weighting
@@ -158,27 +173,33 @@ adapter_kwargs, random_state, verbose
         lambdas = self._check_options()
         if int(self.n_rounds) < 1:
             raise ValueError(f"n_rounds must be >= 1, got {self.n_rounds}.")
-        estimator, prefit = self._base_estimator()
+        final = LogisticRegression() if self.estimator is None else self.estimator
+        if not (_is_skorch(final) or has_fit_parameter(final, "sample_weight")):
+            raise TypeError(NO_SAMPLE_WEIGHT.format(name=type(final).__name__))
+        if self.influence_estimator is None:
+            influence_model, prefit = self._base_estimator()
+        else:
+            influence_model, prefit = self._base_estimator(self.influence_estimator)
         X, y, groups = self._validate_fit_data(X, y, sensitive_features)
         train_idx, X_v, y_v, g_v = self._validation_split(
             X, y, groups, X_val, y_val, sensitive_features_val
         )
         X_tr, y_tr = X[train_idx], y[train_idx]
-        model = self._fit_base(estimator, prefit, X_tr, y_tr)
+        model = self._fit_base(influence_model, prefit, X_tr, y_tr)
         self.initial_estimator_ = model
         weights, self.lambdas_ = np.ones(len(X_tr)), []
-        for _ in range(int(self.n_rounds)):
-            current = None if np.all(weights == 1) else weights
+        for round_ in range(int(self.n_rounds)):
+            current = None if round_ == 0 else weights
             _, influences, path, _, features, _ = self._influence_path(
                 model, X_tr, y_tr, X_v, y_v, g_v, lambdas, sample_weight=current
             )
             index = _path.select_lambda(path, self.selection, self.tolerance)
-            weights = weights * np.clip(
-                self._weights_at(index, influences, path, features), 0, None
-            )
+            new = np.clip(self._weights_at(index, influences, path, features), 0, None)
+            weights = weights * new
             self.lambdas_.append(float(path["lambda"][index]))
-            model = self._fit_base(estimator, False, X_tr, y_tr, sample_weight=weights)
-        self.estimator_ = model
+            if round_ + 1 < int(self.n_rounds):
+                model = self._fit_base(influence_model, False, X_tr, y_tr, sample_weight=weights)
+        self.estimator_ = self._fit_base(final, False, X_tr, y_tr, sample_weight=weights)
         self.sample_weight_ = weights
         self.influences_ = influences
         self.train_indices_ = train_idx
@@ -208,7 +229,8 @@ adapter_kwargs, random_state, verbose
         return np.repeat(X_arr, repeats, axis=0), np.repeat(y_arr, repeats, axis=0)
 
     def _prepare(self, X):
-        return fit_inputs(self.estimator_, self._model_inputs(X))[0]
+        X = self._model_inputs(X)  # checks that the reweighter is fitted
+        return fit_inputs(self.estimator_, X)[0]
 
     def predict(self, X):
         """Labels predicted by the refitted estimator."""

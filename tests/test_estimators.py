@@ -1,7 +1,256 @@
+"""scikit-learn contract and behaviour of FairIJClassifier and FairReweighter."""
+
+import pickle
+
 import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.model_selection import GridSearchCV
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skfair_ij import FairIJClassifier, FairReweighter
+from skfair_ij.datasets import make_biased_classification
+from skfair_ij.metrics import demographic_parity_difference, make_fairness_scorer
 
 
 def sign_of_first_column(X):
-    """Groups for scikit-learn's estimator checks: the sign of the first feature."""
+    """Groups for scikit-learn's estimator checks: the sign of the first feature.
+
+    The checks call ``fit(X, y)`` without sensitive features; this documented
+    configuration (``sensitive_column=sign_of_first_column``) derives them from X.
+    """
     X = np.asarray(X)
     return (X[:, 0] > np.median(X[:, 0])).astype(int)
+
+
+# No check is expected to fail.
+@parametrize_with_checks(
+    [
+        FairIJClassifier(sensitive_column=sign_of_first_column, random_state=0),
+        FairIJClassifier(
+            sensitive_column=sign_of_first_column, weighting="fair_ij", random_state=0
+        ),
+        FairReweighter(sensitive_column=sign_of_first_column, random_state=0),
+    ]
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def biased():
+    X, y, s = make_biased_classification(1500, 5, bias=2.0, random_state=0)
+    Xv, yv, sv = make_biased_classification(1000, 5, bias=2.0, random_state=1)
+    return X, y, s, Xv, yv, sv
+
+
+ESTIMATORS = [FairIJClassifier, FairReweighter]
+RULES = ["ijack", "simjack", "fair_ij", "drop_upweight"]
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("weighting", RULES)
+def test_rules_lower_validation_gap(biased, Estimator, weighting):
+    X, y, s, Xv, yv, sv = biased
+    est = Estimator(LogisticRegression(), weighting=weighting, random_state=0)
+    est.fit(X, y, sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
+    before = demographic_parity_difference(
+        yv, est.initial_estimator_.predict(Xv), sensitive_features=sv
+    )
+    after = demographic_parity_difference(yv, est.predict(Xv), sensitive_features=sv)
+    assert after < before
+    assert est.influences_.shape == (len(X),) == est.sample_weight_.shape
+    assert np.all(est.train_indices_ == np.arange(len(X)))
+    assert isinstance(est.estimator_, LogisticRegression)
+    assert set(est.path_) >= {"lambda", "val_accuracy", "val_gap", "val_demographic_parity"}
+    assert est.lambda_ == est.path_["lambda"][est.best_index_]
+
+
+def test_ij_edit_agrees_with_weighted_refit(biased):
+    X, y, s, Xv, yv, sv = biased
+    base = LogisticRegression(C=1.0, tol=1e-10, max_iter=1000)
+    kw = dict(sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
+    probe = FairIJClassifier(base, hessian="exact", damping=0.0, lambdas=[0.0]).fit(X, y, **kw)
+    lam = 0.05 / np.abs(probe.influences_).max()  # ‖w − 1‖∞ = 0.05
+    clf = FairIJClassifier(base, hessian="exact", damping=0.0, lambdas=[lam]).fit(X, y, **kw)
+    assert clf.lambda_ == pytest.approx(lam)
+    assert np.abs(clf.sample_weight_ - 1).max() == pytest.approx(0.05)
+    refit = clone(base).fit(X, y, sample_weight=clf.sample_weight_)
+    theta0 = np.r_[clf.initial_estimator_.coef_.ravel(), clf.initial_estimator_.intercept_]
+    edited = np.r_[clf.estimator_.coef_.ravel(), clf.estimator_.intercept_]
+    actual = np.r_[refit.coef_.ravel(), refit.intercept_]
+    assert np.linalg.norm(edited - actual) <= 0.05 * np.linalg.norm(actual - theta0)
+    # with a larger λ both the edit and the refit lower the validation gap
+    big = FairIJClassifier(base, hessian="exact", damping=0.0, lambdas=[20 * lam]).fit(X, y, **kw)
+    refit_big = clone(base).fit(X, y, sample_weight=np.clip(big.sample_weight_, 0, None))
+    gap0 = demographic_parity_difference(
+        yv, big.initial_estimator_.predict(Xv), sensitive_features=sv
+    )
+    assert demographic_parity_difference(yv, big.predict(Xv), sensitive_features=sv) < gap0
+    assert demographic_parity_difference(yv, refit_big.predict(Xv), sensitive_features=sv) < gap0
+
+
+def test_clone_params_pickle_and_determinism(biased):
+    X, y, s, *_ = biased
+    clf = FairIJClassifier(LogisticRegression(), weighting="simjack", random_state=3)
+    assert clone(clf).get_params()["weighting"] == "simjack"
+    clf.set_params(estimator__C=0.5, tolerance=0.05)
+    assert clf.estimator.C == 0.5 and clf.tolerance == 0.05
+    clf.fit(X, y, sensitive_features=s)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    again = clone(clf).fit(X, y, sensitive_features=s)
+    np.testing.assert_array_equal(again.influences_, clf.influences_)
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+    other = clone(clf).set_params(random_state=4).fit(X, y, sensitive_features=s)
+    assert not np.array_equal(other.train_indices_, clf.train_indices_)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_inputs_and_estimator_not_mutated(biased, Estimator):
+    X, y, s, *_ = biased
+    base = LogisticRegression().fit(X, y)
+    coef = base.coef_.copy()
+    X_copy, y_copy, s_copy = X.copy(), y.copy(), s.copy()
+    params = base.get_params()
+    Estimator(base, prefit=True, random_state=0).fit(X, y, sensitive_features=s)
+    np.testing.assert_array_equal(base.coef_, coef)
+    assert base.get_params() == params
+    np.testing.assert_array_equal(X, X_copy)
+    np.testing.assert_array_equal(y, y_copy)
+    np.testing.assert_array_equal(s, s_copy)
+
+
+def test_prefit_and_frozen_estimator(biased):
+    X, y, s, Xv, yv, sv = biased
+    base = LogisticRegression().fit(X, y)
+    kw = dict(sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
+    a = FairIJClassifier(base, prefit=True).fit(X, y, **kw)
+    b = FairIJClassifier(FrozenEstimator(base)).fit(X, y, **kw)
+    np.testing.assert_array_equal(a.initial_estimator_.coef_, base.coef_)
+    np.testing.assert_allclose(a.predict_proba(Xv), b.predict_proba(Xv))
+
+
+def test_sgd_classifier_and_string_labels(biased):
+    X, y, s, *_ = biased
+    labels = np.where(y == 1, "high", "low")
+    clf = FairIJClassifier(SGDClassifier(loss="log_loss", random_state=0), random_state=0)
+    clf.fit(X, labels, sensitive_features=s)
+    assert set(clf.predict(X)) <= {"high", "low"}
+    assert list(clf.classes_) == ["high", "low"]
+
+
+def _frame(X, s):
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    frame["sex"] = np.where(s == 1, "F", "M")
+    frame["colour"] = np.random.default_rng(0).choice(["red", "blue"], len(X))
+    return frame
+
+
+def test_pipeline_grid_search_with_routing(biased):
+    X, y, s, *_ = biased
+    frame = _frame(X, s)
+    prep = ColumnTransformer(
+        [
+            ("num", StandardScaler(), [f"x{i}" for i in range(5)]),
+            ("cat", OneHotEncoder(), ["colour"]),
+        ]
+    )
+    pipe = Pipeline([("prep", prep), ("clf", FairIJClassifier(random_state=0))])
+    with sklearn.config_context(enable_metadata_routing=True):
+        search = GridSearchCV(
+            pipe,
+            {
+                "clf__weighting": ["ijack", "fair_ij"],
+                "clf__fairness": ["demographic_parity", "equalized_odds"],
+            },
+            scoring={"accuracy": "accuracy", "dp": make_fairness_scorer()},
+            refit="accuracy",
+            cv=3,
+        )
+        search.fit(frame, y, sensitive_features=frame["sex"])
+    assert search.cv_results_["mean_test_dp"].shape == (4,)
+    assert np.all(search.cv_results_["mean_test_accuracy"] > 0.6)
+    assert search.predict(frame).shape == (len(frame),)
+
+
+def test_sensitive_column_by_name_and_dropped(biased):
+    X, y, s, *_ = biased
+    frame = _frame(X, s).drop(columns=["colour"])
+    frame["sex"] = s
+    clf = FairIJClassifier(sensitive_column="sex", drop_sensitive=True, random_state=0)
+    clf.fit(frame, y)
+    assert clf.n_features_in_ == 5
+    assert list(clf.feature_names_in_) == [f"x{i}" for i in range(5)]
+    assert clf.predict(frame).shape == (len(frame),)
+    keep = FairIJClassifier(sensitive_column=5, random_state=0).fit(np.c_[X, s], y)
+    assert keep.n_features_in_ == 6
+
+
+def test_reweighter_with_proxy_and_resampling(biased):
+    X, y, s, Xv, yv, sv = biased
+    kw = dict(sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
+    rw = FairReweighter(
+        HistGradientBoostingClassifier(max_iter=30, random_state=0),
+        influence_estimator=LogisticRegression(),
+        weighting="fair_ij",
+    ).fit(X, y, **kw)
+    assert isinstance(rw.estimator_, HistGradientBoostingClassifier)
+    assert set(np.unique(rw.sample_weight_)) <= {0.0, 1.0}
+    X_res, y_res = FairReweighter(weighting="drop_upweight").fit_resample(
+        X, y, sensitive_features=s
+    )
+    assert X_res.shape[1] == X.shape[1] and len(X_res) == len(y_res)
+    two_rounds = FairReweighter(n_rounds=2, random_state=0).fit(X, y, sensitive_features=s)
+    assert len(two_rounds.lambdas_) == 2
+
+
+def test_bad_input_messages(biased):
+    X, y, s, *_ = biased
+    with pytest.raises(ValueError, match="Only binary classification"):
+        FairIJClassifier().fit(X, np.arange(len(X)) % 3, sensitive_features=s)
+    with pytest.raises(ValueError, match="single group"):
+        FairIJClassifier().fit(X, y, sensitive_features=np.zeros(len(X)))
+    with pytest.raises(ValueError, match="sensitive_features is required"):
+        FairIJClassifier().fit(X, y)
+    with pytest.raises(ValueError, match="Inconsistent lengths: sensitive_features"):
+        FairIJClassifier().fit(X, y, sensitive_features=s[:-3])
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        FairIJClassifier().fit(X, y[:-3], sensitive_features=s)
+    with pytest.raises(TypeError, match="does not accept sample_weight"):
+        FairReweighter(KNeighborsClassifier()).fit(X, y, sensitive_features=s)
+    with pytest.raises(TypeError, match="KNeighborsClassifier is not supported"):
+        FairIJClassifier(KNeighborsClassifier()).fit(X, y, sensitive_features=s)
+    with pytest.raises(ValueError, match="lambdas is empty"):
+        FairIJClassifier(lambdas=[]).fit(X, y, sensitive_features=s)
+    with pytest.raises(ValueError, match="non-negative"):
+        FairIJClassifier(lambdas=[-1.0, 2.0]).fit(X, y, sensitive_features=s)
+    with pytest.raises(ValueError, match="weighting must be one of"):
+        FairIJClassifier(weighting="drop").fit(X, y, sensitive_features=s)
+    with pytest.raises(ValueError, match="only X_val"):
+        FairIJClassifier().fit(X, y, sensitive_features=s, X_val=X)
+
+
+def test_warns_when_selected_model_is_constant():
+    from skfair_ij._path import select_lambda
+
+    path = {
+        "lambda": np.array([0.0, 1.0, 2.0]),
+        "val_accuracy": np.array([0.8, 0.79, 0.75]),
+        "val_gap": np.array([0.2, 0.1, 0.0]),
+        "val_positive_rate": np.array([0.3, 0.2, 0.0]),
+    }
+    assert select_lambda(path, "tolerance", 0.02) == 1
+    with pytest.warns(UserWarning, match="single class"):
+        assert select_lambda(path, "min_gap", 0.02) == 2
+    assert select_lambda(path, lambda p: 0, 0.02) == 0
