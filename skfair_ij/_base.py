@@ -279,7 +279,7 @@ class FairInfluenceMixin:
             def slope_fn(u):
                 return value, float(g_F @ u)
 
-            lams, thetas, direction = _path.linear_path(
+            lams, thetas, direction, u = _path.linear_path(
                 problem,
                 curvature,
                 influences,
@@ -299,12 +299,23 @@ class FairInfluenceMixin:
         def predict_proba(X, theta):
             return expit(adapter.decision_function(X, theta))
 
-        path = {"lambda": lams}
-        if n_changed is not None:
-            path["n_changed"] = n_changed
-        path.update(
-            _path.evaluate_path(predict_proba, thetas, X_val_t, y_val, g_val, self.fairness)
-        )
+        def evaluate(lams, thetas, n_changed=None):
+            path = {"lambda": lams}
+            if n_changed is not None:
+                path["n_changed"] = n_changed
+            path.update(
+                _path.evaluate_path(predict_proba, thetas, X_val_t, y_val, g_val, self.fairness)
+            )
+            return path
+
+        path = evaluate(lams, thetas, n_changed)
+        if n_changed is None and lambdas is None and not callable(self.selection):
+            # zoom in around the selected λ of the geometric grid
+            index = _path.select_lambda(path, self.selection, self.tolerance, warn=False)
+            fine = _path.refinement_grid(path, index)
+            fine_thetas = _path.thetas_along(problem.theta, u, fine)
+            path, order = _path.merge_paths(path, evaluate(fine, fine_thetas))
+            thetas = torch.cat([thetas, fine_thetas])[torch.as_tensor(order)]
         path["val_surrogate_at_fit"] = value
         self._log(f"λ path of {len(lams)} values", start)
         influences_np = influences.cpu().numpy()

@@ -44,14 +44,18 @@ class FairIJClassifier(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, 
     lambdas : array-like or None, default=None
         λ values of the rule; None builds a grid adapted to the scale of the
         influences; a single value fixes λ.
-    selection : {"tolerance", "min_gap"} or callable, default="tolerance"
-        ``"tolerance"``: the lowest validation gap among the λ whose validation
-        accuracy is within ``tolerance`` of the unedited model's;
+    selection : {"one_se", "tolerance", "min_gap"} or callable, default="one_se"
+        How λ is chosen on the validation data. ``"tolerance"``: the lowest
+        validation gap among the λ whose validation accuracy is within
+        ``tolerance`` of the unedited model's. ``"one_se"``: then the smallest λ
+        whose gap is within one standard error of that lowest gap (the least
+        edited model that is as fair as the best, up to validation noise).
         ``"min_gap"``: the lowest validation gap (the seed paper's rule, which
-        may pick a near-constant model); a callable gets ``path_`` and returns
+        may pick a near-constant model). A callable gets ``path_`` and returns
         an index into it.
     tolerance : float, default=0.02
-        Validation accuracy the ``"tolerance"`` rule may give up.
+        Validation accuracy the ``"one_se"`` and ``"tolerance"`` rules may give
+        up relative to the unedited model.
     validation_fraction : float, default=0.3
         Share of the training data held out (stratified by group and label) when
         no validation data are passed to ``fit``.
@@ -140,7 +144,7 @@ class FairIJClassifier(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, 
         curvature="gauss_newton",
         damping=1e-3,
         lambdas=None,
-        selection="tolerance",
+        selection="one_se",
         tolerance=0.02,
         validation_fraction=0.3,
         prefit=False,

@@ -21,8 +21,10 @@ from .metrics import (
 )
 from .weighting import similarity_product
 
-SELECTION_RULES = ("tolerance", "min_gap")
+SELECTION_RULES = ("one_se", "tolerance", "min_gap")
 N_GRID = 50
+N_GRID_DISCRETE = 20  # each K is a right-hand side of the solve
+N_REFINE = 20
 CONSTANT_WARNING = (
     "The selected model predicts a single class on {share:.0%} of the validation data; "
     "the edit may be degenerate. Lower the tolerance or restrict the λ grid."
@@ -79,6 +81,8 @@ def linear_path(
     thetas : Tensor of shape (k, D)
     direction : ndarray of shape (N,)
         ``a`` with ``w(λ) = 1 − λ a``.
+    u : Tensor of shape (D,)
+        Parameter direction, ``θ(λ) = θ̂ + λ u``.
     """
     a, u = linear_direction(problem, curvature, influences, rule, features, epsilon)
     if lambdas is None:
@@ -88,9 +92,41 @@ def linear_path(
         else:  # influence direction does not lower the surrogate: small steps only
             scale = 0.1 * float(problem.theta.norm()) / max(float(u.norm()), 1e-30)
         lambdas = np.concatenate([[0.0], scale * np.geomspace(1e-2, 20.0, N_GRID)])
-    lam = torch.as_tensor(lambdas, dtype=problem.dtype, device=problem.device)
-    thetas = problem.theta[None, :] + lam[:, None] * u[None, :]
-    return np.asarray(lambdas, dtype=float), thetas, a.cpu().numpy()
+    return (
+        np.asarray(lambdas, dtype=float),
+        thetas_along(problem.theta, u, lambdas),
+        a.cpu().numpy(),
+        u,
+    )
+
+
+def thetas_along(theta, u, lambdas):
+    """``θ̂ + λ u`` for every λ, shape (k, D)."""
+    lam = torch.as_tensor(np.asarray(lambdas, dtype=float), dtype=theta.dtype, device=theta.device)
+    return theta[None, :] + lam[:, None] * u[None, :]
+
+
+def refinement_grid(path, index, n_points=N_REFINE):
+    """λ values between the neighbours of point ``index`` of a linear path.
+
+    The validation gap of a linear path often crosses zero between two points of
+    the geometric grid; a second, linear grid there finds the crossing.
+    """
+    lams = path["lambda"]
+    lo, hi = lams[max(index - 1, 0)], lams[min(index + 1, len(lams) - 1)]
+    fine = np.linspace(lo, hi, n_points + 2)[1:-1]
+    return fine[~np.isin(fine, lams)]
+
+
+def merge_paths(first, second):
+    """Union of two evaluated paths (dicts of arrays), sorted by λ."""
+    merged = {
+        k: np.concatenate([np.atleast_1d(first[k]), np.atleast_1d(second[k])])
+        for k in first
+        if k in second
+    }
+    order = np.argsort(merged["lambda"], kind="stable")
+    return {k: v[order] for k, v in merged.items()}, order
 
 
 def discrete_path(problem, curvature, influences, rule, lambdas):
@@ -111,7 +147,7 @@ def discrete_path(problem, curvature, influences, rule, lambdas):
         if n_candidates == 0:
             counts = np.array([0])
         else:
-            counts = np.unique(np.geomspace(1, n_candidates, N_GRID).astype(int))
+            counts = np.unique(np.geomspace(1, n_candidates, N_GRID_DISCRETE).astype(int))
             counts = np.concatenate([[0], counts])
         nxt = np.append(ranked, 0.0)
         thresholds = np.where(
@@ -132,6 +168,37 @@ def discrete_path(problem, curvature, influences, rule, lambdas):
     return np.asarray(lambdas, dtype=float), counts, thetas
 
 
+def gap_standard_error(y_true, y_pred, groups, fairness):
+    """Standard error of a hard validation gap (binomial, between the extreme groups).
+
+    For each rate entering the gap (selection rate; TPR and FPR for equalized
+    odds; TPR for equal opportunity; error rate), the gap is the difference of the
+    rates of two groups a and b, with variance ``r_a(1−r_a)/n_a + r_b(1−r_b)/n_b``;
+    the variances of the rates are added.
+    """
+    y_true, y_pred, groups = (np.asarray(a) for a in (y_true, y_pred, groups))
+    if fairness == "demographic_parity":
+        conditions, events = [np.ones(len(y_true), bool)], [y_pred == 1]
+    elif fairness == "equalized_odds":
+        conditions, events = [y_true == 1, y_true == 0], [y_pred == 1, y_pred == 1]
+    elif fairness == "equal_opportunity":
+        conditions, events = [y_true == 1], [y_pred == 1]
+    else:
+        conditions, events = [np.ones(len(y_true), bool)], [y_pred != y_true]
+    variance = 0.0
+    for condition, event in zip(conditions, events, strict=True):
+        n = np.bincount(groups[condition], minlength=groups.max() + 1).astype(float)
+        hits = np.bincount(groups[condition], weights=event[condition], minlength=groups.max() + 1)
+        present = n > 0
+        if present.sum() < 2:
+            continue
+        rates = hits[present] / n[present]
+        sizes = n[present]
+        for k in (np.argmax(rates), np.argmin(rates)):
+            variance += rates[k] * (1 - rates[k]) / sizes[k]
+    return float(np.sqrt(variance))
+
+
 def evaluate_path(predict_proba_fn, thetas, X_val, y_val, groups_val, fairness):
     """Validation accuracy and gaps of every parameter vector of a path.
 
@@ -146,6 +213,7 @@ def evaluate_path(predict_proba_fn, thetas, X_val, y_val, groups_val, fairness):
         for k in (
             "val_accuracy",
             "val_gap",
+            "val_gap_se",
             "val_demographic_parity",
             "val_equalized_odds",
             "val_positive_rate",
@@ -156,6 +224,7 @@ def evaluate_path(predict_proba_fn, thetas, X_val, y_val, groups_val, fairness):
         y_pred = (predict_proba_fn(X_val, theta) > 0.5).astype(int)
         records["val_accuracy"].append(float(np.mean(y_pred == y_val)))
         records["val_gap"].append(gap_metric(y_val, y_pred, sensitive_features=groups_val))
+        records["val_gap_se"].append(gap_standard_error(y_val, y_pred, groups_val, fairness))
         records["val_demographic_parity"].append(
             demographic_parity_difference(y_val, y_pred, sensitive_features=groups_val)
         )
@@ -168,19 +237,24 @@ def evaluate_path(predict_proba_fn, thetas, X_val, y_val, groups_val, fairness):
     return {k: np.asarray(v) for k, v in records.items()}
 
 
-def select_lambda(path, selection, tolerance):
-    """Index of the selected point of a path (index 0 is the unedited model).
+def select_lambda(path, selection, tolerance, *, warn=True):
+    """Index of the selected point of a path.
 
-    ``"tolerance"``: the lowest validation gap among the points whose validation
-    accuracy is at least the unedited model's minus ``tolerance``; ``"min_gap"``:
-    the lowest validation gap (the seed paper's rule); a callable receives the
-    path dict and returns the index. Ties go to the smaller λ.
+    ``"one_se"`` (default of the estimators): among the points whose validation
+    accuracy is at least the unedited model's (λ = 0) minus ``tolerance``, find
+    the lowest validation gap; then, as in the one-standard-error rule, take the
+    smallest λ whose gap is within one standard error of it — the least edited
+    model whose gap cannot be told apart from the best on this validation set.
+    ``"tolerance"``: the lowest gap within the accuracy tolerance.
+    ``"min_gap"``: the lowest validation gap (the seed paper's rule, which may
+    pick a degenerate model). A callable receives the path dict and returns the
+    index. Ties go to the smaller λ.
     """
     if callable(selection):
         return int(selection(path))
-    gaps = path["val_gap"]
-    if selection == "tolerance":
-        reference = path["val_accuracy"][np.argmin(path["lambda"])]
+    gaps, lams = path["val_gap"], path["lambda"]
+    if selection in ("one_se", "tolerance"):
+        reference = path["val_accuracy"][np.argmin(lams)]
         allowed = path["val_accuracy"] >= reference - tolerance - 1e-12
     elif selection == "min_gap":
         allowed = np.ones(len(gaps), dtype=bool)
@@ -189,10 +263,14 @@ def select_lambda(path, selection, tolerance):
             f"selection must be one of {SELECTION_RULES} or a callable, got {selection!r}."
         )
     candidates = np.flatnonzero(allowed)
-    order = np.lexsort((path["lambda"][candidates], gaps[candidates]))
+    order = np.lexsort((lams[candidates], gaps[candidates]))
     chosen = int(candidates[order[0]])
+    if selection == "one_se":
+        bound = gaps[chosen] + path["val_gap_se"][chosen]
+        close = candidates[gaps[candidates] <= bound + 1e-12]
+        chosen = int(close[np.argmin(lams[close])])
     share = path["val_positive_rate"][chosen]
-    if max(share, 1 - share) > 0.99:
+    if warn and max(share, 1 - share) > 0.99:
         warnings.warn(
             CONSTANT_WARNING.format(share=max(share, 1 - share)), UserWarning, stacklevel=3
         )

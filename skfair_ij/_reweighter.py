@@ -115,7 +115,7 @@ adapter_kwargs, random_state, verbose
         curvature="gauss_newton",
         damping=1e-3,
         lambdas=None,
-        selection="tolerance",
+        selection="one_se",
         tolerance=0.02,
         validation_fraction=0.3,
         prefit=False,

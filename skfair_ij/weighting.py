@@ -105,19 +105,20 @@ def ijack_weights(influences, lam):
 
 
 def similarity_product(features, vector, epsilon=1.0):
-    """``C v`` with ``C = Φ Φᵀ / (N m) + ε I``, in O(N P), never forming C.
+    """``C v`` with ``C = Φ Φᵀ / m + ε I``, in O(N P), never forming C.
 
-    Φ (N, P) holds one feature row per training point and ``m`` is the mean
-    squared row norm, so ``(C v)_n = ε v_n + mean_k (φ_n·φ_k / m) v_k``: ``ε``
-    weighs a point's own influence against the similarity-weighted average of
-    the others' and keeps its meaning whatever the scale of the features.
+    Φ (N, P) holds one feature row per training point and ``m`` is their mean
+    squared norm, so that a point's similarity to itself is about 1 whatever
+    the scale of the features: ``(C v)_n = ε v_n + Σ_k (φ_n·φ_k / m) v_k``. The
+    sum over similar points dominates, which is SIM-JACK's smoothing of noisy
+    influences; ε > 0 keeps C positive definite.
 
     Parameters
     ----------
     features : array-like of shape (n_samples, n_features)
     vector : array-like of shape (n_samples,)
     epsilon : float, default=1.0
-        Ridge ε > 0 of C (keeps C positive definite).
+        Ridge ε > 0 of C.
 
     Returns
     -------
@@ -129,7 +130,7 @@ def similarity_product(features, vector, epsilon=1.0):
     >>> from skfair_ij.weighting import similarity_product
     >>> phi = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
     >>> similarity_product(phi, np.array([3.0, 0.0, 0.0]), epsilon=1.0)
-    array([4., 1., 0.])
+    array([6., 3., 0.])
     """
     features = np.asarray(features, dtype=float)
     vector = np.asarray(vector, dtype=float)
@@ -141,7 +142,7 @@ def similarity_product(features, vector, epsilon=1.0):
     if epsilon <= 0:
         raise ValueError(f"epsilon must be positive, got {epsilon}.")
     scale = max(float(np.mean(np.sum(features**2, axis=1))), np.finfo(float).tiny)
-    return epsilon * vector + features @ (features.T @ vector) / (len(vector) * scale)
+    return epsilon * vector + features @ (features.T @ vector) / scale
 
 
 def simjack_weights(influences, lam, features, epsilon=1.0):
@@ -168,7 +169,7 @@ def simjack_weights(influences, lam, features, epsilon=1.0):
     >>> from skfair_ij.weighting import simjack_weights
     >>> phi = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
     >>> simjack_weights([0.3, 0.0, 0.0], lam=1.0, features=phi)
-    array([0.6, 0.9, 1. ])
+    array([0.4, 0.7, 1. ])
     """
     influences = _check(influences, lam)
     return 1.0 - lam * similarity_product(features, influences, epsilon)

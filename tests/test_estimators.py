@@ -248,9 +248,11 @@ def test_warns_when_selected_model_is_constant():
         "lambda": np.array([0.0, 1.0, 2.0]),
         "val_accuracy": np.array([0.8, 0.79, 0.75]),
         "val_gap": np.array([0.2, 0.1, 0.0]),
+        "val_gap_se": np.array([0.01, 0.15, 0.01]),
         "val_positive_rate": np.array([0.3, 0.2, 0.0]),
     }
     assert select_lambda(path, "tolerance", 0.02) == 1
+    assert select_lambda(path, "one_se", 0.02) == 0  # 0.2 is within 0.1 + 0.15
     with pytest.warns(UserWarning, match="single class"):
         assert select_lambda(path, "min_gap", 0.02) == 2
     assert select_lambda(path, lambda p: 0, 0.02) == 0

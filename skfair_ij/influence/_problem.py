@@ -241,13 +241,13 @@ class BinaryModelProblem:
         """
         rank = torch.empty_like(order)
         rank[order] = torch.arange(len(order), device=order.device)
-        block = torch.searchsorted(cuts.cpu(), rank.cpu(), right=True).to(self.device)
-        n_blocks = len(cuts)
-        sums = torch.zeros((n_blocks + 1, self.n_params), dtype=self.dtype, device=self.device)
+        rank, cuts = rank.to(self.device), cuts.to(self.device)
         coef = self.residual * signs.to(self.device, self.dtype)
-        for rows, J in self.jacobians():
-            sums.index_add_(0, block[rows], coef[rows, None] * J)
-        return torch.cumsum(sums[:n_blocks], dim=0).T
+        total = torch.zeros((self.n_params, len(cuts)), dtype=self.dtype, device=self.device)
+        for rows in self.chunks():
+            inside = (rank[rows, None] < cuts[None, :]).to(self.dtype)  # (n, k) prefixes
+            total += self._vjp(rows, coef[rows, None] * inside)
+        return total
 
     def gauss_newton_product(self, V):
         """``(1/N) Σ_n s_n J_nᵀ J_n V + diag(ρ) V`` for V (D,) or (D, k)."""

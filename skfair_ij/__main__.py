@@ -1,0 +1,47 @@
+"""Command line: ``skfair-ij benchmark`` (also ``python -m skfair_ij benchmark``)."""
+
+import argparse
+import sys
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="skfair-ij", description="Influence-based fairness for scikit-learn models."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    bench = commands.add_parser(
+        "benchmark",
+        help="run the Adult protocol: ERM, the influence rules and fairlearn baselines",
+    )
+    bench.add_argument("--dataset", default="adult", choices=["adult"])
+    bench.add_argument("--model", default="mlp", choices=["mlp", "logreg"])
+    bench.add_argument("--fairness", default="dp", choices=["dp", "eo", "deo"])
+    bench.add_argument("--seeds", type=int, default=3, help="random splits (default 3)")
+    bench.add_argument(
+        "--methods", nargs="+", default=None, help="subset of methods (default: all)"
+    )
+    bench.add_argument("--out", default="benchmark_results", help="output folder")
+    bench.add_argument("--quick", action="store_true", help="one seed, five methods")
+    bench.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+
+    from .benchmark import format_table, run_benchmark, summarize
+
+    results = run_benchmark(
+        dataset=args.dataset,
+        model=args.model,
+        fairness=args.fairness,
+        seeds=args.seeds,
+        methods=args.methods,
+        out=args.out,
+        quick=args.quick,
+        progress=not args.no_progress,
+    )
+    print()
+    print(format_table(summarize(results), args.fairness))
+    print(f"\nresults.csv, summary.csv and the Pareto plot are in {args.out}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,19 @@
+"""The main job: the seed paper's Adult protocol against ERM and fairlearn."""
+
+from ._methods import FAIRNESS, METHODS, RECOMMENDED
+from ._protocol import SPLIT_SIZES, SeluMLP, adult_splits, make_mlp
+from ._run import format_table, plot_pareto, run_benchmark, summarize
+
+__all__ = [
+    "FAIRNESS",
+    "METHODS",
+    "RECOMMENDED",
+    "SPLIT_SIZES",
+    "SeluMLP",
+    "adult_splits",
+    "format_table",
+    "make_mlp",
+    "plot_pareto",
+    "run_benchmark",
+    "summarize",
+]

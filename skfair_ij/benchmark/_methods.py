@@ -1,0 +1,249 @@
+"""The methods compared by ``skfair-ij benchmark``: ours, the seed paper's, and peers.
+
+Each method takes a :class:`Context` (one split, the trained ERM MLP) and
+returns a :class:`Fitted` predictor with the seconds its fitting took (for the
+influence methods: influences, the whole λ path and the selection, on the
+trained MLP) and whether it needs the sensitive attribute to predict.
+"""
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from .. import FairIJClassifier, FairReweighter
+from .._path import select_lambda
+from ..adapters import get_adapter
+from ..influence import fairness_value_and_gradient
+from ._protocol import make_mlp
+
+FAIRNESS = {"dp": "demographic_parity", "eo": "equalized_odds", "deo": "equal_opportunity"}
+
+# The setting recommended to users for nets (documented in the README and guide).
+RECOMMENDED = dict(
+    hessian="cg", curvature="gauss_newton", damping=3e-3, cg_tol=1e-4, cg_maxiter=100
+)
+
+
+@dataclass
+class Context:
+    """One split of the protocol and its trained ERM model."""
+
+    seed: int
+    fairness: str  # "demographic_parity", ...
+    train: tuple
+    val: tuple
+    test: tuple
+    erm: object = None
+    erm_seconds: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Fitted:
+    """Predictions of a fitted method and what it cost."""
+
+    predict: object  # callable (X, s) -> labels
+    seconds: float
+    needs_s: bool = False
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def _fit_kwargs(ctx):
+    (_, _, s), (Xv, yv, sv) = ctx.train, ctx.val
+    return dict(sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
+
+
+def erm(ctx):
+    return Fitted(lambda X, s: ctx.erm.predict(X), ctx.erm_seconds)
+
+
+def _ij(weighting, **overrides):
+    def method(ctx):
+        X, y, _ = ctx.train
+        params = {**RECOMMENDED, **overrides}
+        clf = FairIJClassifier(
+            ctx.erm, prefit=True, fairness=ctx.fairness, weighting=weighting, **params
+        )
+        clf, seconds = _timed(lambda: clf.fit(X, y, **_fit_kwargs(ctx)))
+        return Fitted(lambda X, s: clf.predict(X), seconds)
+
+    return method
+
+
+def _refit(weighting):
+    def method(ctx):
+        X, y, _ = ctx.train
+        rw = FairReweighter(
+            make_mlp(X.shape[1], ctx.seed),
+            influence_estimator=ctx.erm,
+            prefit=True,
+            fairness=ctx.fairness,
+            weighting=weighting,
+            **RECOMMENDED,
+        )
+        rw, seconds = _timed(lambda: rw.fit(X, y, **_fit_kwargs(ctx)))
+        return Fitted(lambda X, s: rw.predict(X), seconds)
+
+    return method
+
+
+def finetune(ctx, *, n_steps=300, lr=1e-3, every=5, tolerance=0.02):
+    """Fine-tune the MLP on the validation fairness surrogate (seed paper, Table 2).
+
+    Adam steps on F(θ) from θ̂; the step count is chosen with the same validation
+    rule as the influence methods (lowest gap within ``tolerance`` accuracy).
+    """
+    from .._path import evaluate_path
+
+    (Xv, yv, sv) = ctx.val
+
+    def run():
+        adapter = get_adapter(ctx.erm)
+        theta = adapter.theta.clone().requires_grad_(True)
+        optimizer = torch.optim.Adam([theta], lr=lr)
+        X_t = adapter.to_tensor(Xv)
+        snapshots = [theta.detach().clone()]
+        for step in range(1, n_steps + 1):
+            _, grad = fairness_value_and_gradient(
+                adapter.logit_fn,
+                theta.detach(),
+                X_t,
+                torch.as_tensor(yv),
+                torch.as_tensor(sv),
+                ctx.fairness,
+            )
+            optimizer.zero_grad()
+            theta.grad = grad
+            optimizer.step()
+            if step % every == 0:
+                snapshots.append(theta.detach().clone())
+        thetas = torch.stack(snapshots)
+
+        def proba(X, th):
+            return 1 / (1 + np.exp(-adapter.decision_function(X, th)))
+
+        path = {"lambda": np.arange(len(snapshots)) * every}
+        path.update(evaluate_path(proba, thetas, X_t, yv, sv, ctx.fairness))
+        index = select_lambda(path, "tolerance", tolerance, warn=False)
+        return adapter.with_parameters(thetas[index])
+
+    model, seconds = _timed(run)
+    return Fitted(lambda X, s: model.predict(X), seconds)
+
+
+def kamiran_calders(ctx):
+    """Re-weighing (Kamiran & Calders 2012): w(s, y) = P(s) P(y) / P(s, y), refit."""
+    from .._base import fit_with_weights
+
+    X, y, s = ctx.train
+
+    def run():
+        weight = np.empty(len(y))
+        for g in np.unique(s):
+            for label in (0, 1):
+                cell = (s == g) & (y == label)
+                weight[cell] = np.mean(s == g) * np.mean(y == label) / max(np.mean(cell), 1e-12)
+        net = make_mlp(X.shape[1], ctx.seed)
+        return fit_with_weights(net, X, y.astype(np.float32), weight)
+
+    net, seconds = _timed(run)
+    return Fitted(lambda X, s: net.predict(X), seconds)
+
+
+def _fairlearn_constraint(fairness):
+    from fairlearn.reductions import DemographicParity, EqualizedOdds, TruePositiveRateParity
+
+    return {
+        "demographic_parity": DemographicParity,
+        "equalized_odds": EqualizedOdds,
+        "equal_opportunity": TruePositiveRateParity,
+    }[fairness]()
+
+
+def exponentiated_gradient(ctx):
+    """fairlearn's ExponentiatedGradient over logistic regression (randomised)."""
+    from fairlearn.reductions import ExponentiatedGradient
+    from sklearn.linear_model import LogisticRegression
+
+    X, y, s = ctx.train
+    X64 = X.astype(np.float64)
+    mitigator = ExponentiatedGradient(
+        LogisticRegression(max_iter=1000), _fairlearn_constraint(ctx.fairness)
+    )
+    _, seconds = _timed(lambda: mitigator.fit(X64, y, sensitive_features=s))
+    return Fitted(
+        lambda X, s: mitigator.predict(X.astype(np.float64), random_state=ctx.seed), seconds
+    )
+
+
+class _ProbaNet(ClassifierMixin, BaseEstimator):
+    """A fitted skorch net seen by fairlearn: float64 in, float32 to the net."""
+
+    def __init__(self, net=None):
+        self.net = net
+
+    def fit(self, X, y):  # pragma: no cover - prefit only
+        return self
+
+    def predict_proba(self, X):
+        return np.asarray(self.net.predict_proba(np.asarray(X, dtype=np.float32)), dtype=np.float64)
+
+    def predict(self, X):
+        return self.net.predict(np.asarray(X, dtype=np.float32))
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+
+def threshold_optimizer(ctx):
+    """fairlearn's ThresholdOptimizer on the ERM MLP (needs s to predict; randomised)."""
+    from fairlearn.postprocessing import ThresholdOptimizer
+
+    (Xv, yv, sv) = ctx.val
+    constraints = {
+        "demographic_parity": "demographic_parity",
+        "equalized_odds": "equalized_odds",
+        "equal_opportunity": "true_positive_rate_parity",
+    }[ctx.fairness]
+    post = ThresholdOptimizer(
+        estimator=_ProbaNet(ctx.erm),
+        constraints=constraints,
+        prefit=True,
+        predict_method="predict_proba",
+    )
+    _, seconds = _timed(lambda: post.fit(Xv.astype(np.float64), yv, sensitive_features=sv))
+    return Fitted(
+        lambda X, s: post.predict(
+            X.astype(np.float64), sensitive_features=s, random_state=ctx.seed
+        ),
+        seconds,
+        needs_s=True,
+    )
+
+
+METHODS = {
+    "erm": erm,
+    "fair_ij": _ij("fair_ij"),
+    "drop_upweight": _ij("drop_upweight"),
+    "ijack": _ij("ijack"),
+    "simjack": _ij("simjack"),
+    "fair_ij_refit": _refit("fair_ij"),
+    "drop_upweight_refit": _refit("drop_upweight"),
+    "ijack_refit": _refit("ijack"),
+    "simjack_refit": _refit("simjack"),
+    "ijack_diagonal": _ij("ijack", hessian="diagonal", damping=1e-2),
+    "finetune": finetune,
+    "kamiran_calders": kamiran_calders,
+    "expgrad": exponentiated_gradient,
+    "threshold": threshold_optimizer,
+}
+NEEDS_FAIRLEARN = ("expgrad", "threshold")
+QUICK_METHODS = ("erm", "ijack", "fair_ij", "expgrad", "threshold")

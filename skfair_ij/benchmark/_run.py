@@ -1,0 +1,220 @@
+"""``skfair-ij benchmark``: the Adult protocol, every method, tables and a Pareto plot."""
+
+import importlib.util
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..metrics import (
+    demographic_parity_difference,
+    equal_opportunity_difference,
+    equalized_odds_difference,
+)
+from ._methods import FAIRNESS, METHODS, NEEDS_FAIRLEARN, QUICK_METHODS, Context
+from ._protocol import adult_splits, make_mlp
+
+GAP_COLUMN = {"dp": "test_dp", "eo": "test_eo", "deo": "test_deo"}
+
+
+def _scores(y, y_pred, s, prefix):
+    y_pred = np.asarray(y_pred).astype(int)
+    tpr = np.mean(y_pred[y == 1] == 1)
+    tnr = np.mean(y_pred[y == 0] == 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return {
+            f"{prefix}_error": float(np.mean(y_pred != y)),
+            f"{prefix}_balanced_accuracy": float((tpr + tnr) / 2),
+            f"{prefix}_dp": demographic_parity_difference(y, y_pred, sensitive_features=s),
+            f"{prefix}_eo": equalized_odds_difference(y, y_pred, sensitive_features=s),
+            f"{prefix}_deo": equal_opportunity_difference(y, y_pred, sensitive_features=s),
+        }
+
+
+def available_methods(methods):
+    """Drop the fairlearn baselines (with a note) when fairlearn is not installed."""
+    if importlib.util.find_spec("fairlearn") is None:
+        missing = [m for m in methods if m in NEEDS_FAIRLEARN]
+        if missing:
+            print(
+                f"fairlearn is not installed (pip install 'skfair-ij[bench]'): "
+                f"skipping {', '.join(missing)}"
+            )
+        return [m for m in methods if m not in NEEDS_FAIRLEARN]
+    return list(methods)
+
+
+def run_benchmark(
+    *,
+    dataset="adult",
+    model="mlp",
+    fairness="dp",
+    seeds=3,
+    methods=None,
+    out="benchmark_results",
+    quick=False,
+    progress=True,
+):
+    """Run the protocol and write ``results.csv``, ``summary.csv`` and a Pareto plot.
+
+    Parameters
+    ----------
+    dataset : {"adult"}
+    model : {"mlp", "logreg"}
+        The ERM model: the seed paper's MLP (skorch) or a logistic regression.
+    fairness : {"dp", "eo", "deo"}
+        The gap the methods reduce (and the x axis of the plot).
+    seeds : int
+        Number of random splits.
+    methods : list of str or None
+        Subset of :data:`METHODS` (None: all; ``quick``: a small subset).
+    out : str or Path
+        Output folder.
+    quick : bool
+        One seed and a few methods.
+
+    Returns
+    -------
+    results : DataFrame
+        One row per method and seed.
+    """
+    if dataset != "adult":
+        raise ValueError(f"Unknown dataset {dataset!r}; only 'adult' is bundled.")
+    if quick:
+        seeds = 1
+        methods = methods or list(QUICK_METHODS)
+    methods = available_methods(methods or list(METHODS))
+    unknown = set(methods) - set(METHODS)
+    if unknown:
+        raise ValueError(f"Unknown methods {sorted(unknown)}; choose from {list(METHODS)}.")
+    criterion = FAIRNESS[fairness]
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+
+    from tqdm.auto import tqdm
+
+    rows = []
+    bar = tqdm(total=seeds * len(methods), disable=not progress, desc="benchmark")
+    for seed in range(seeds):
+        split = adult_splits(seed)
+        ctx = Context(seed, criterion, split["train"], split["val"], split["test"])
+        X, y, _ = ctx.train
+        bar.set_postfix_str(f"seed {seed}: training ERM {model}")
+        start = time.perf_counter()
+        if model == "mlp":
+            ctx.erm = make_mlp(X.shape[1], seed).fit(X, y.astype(np.float32))
+        else:
+            from sklearn.linear_model import LogisticRegression
+
+            ctx.erm = LogisticRegression(max_iter=2000).fit(X.astype(np.float64), y)
+        ctx.erm_seconds = time.perf_counter() - start
+        for name in methods:
+            bar.set_postfix_str(f"seed {seed}: {name}")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fitted = METHODS[name](ctx)
+                row = {
+                    "method": name,
+                    "seed": seed,
+                    "fairness": fairness,
+                    "fit_seconds": fitted.seconds,
+                    "needs_s": fitted.needs_s,
+                }
+                for part in ("val", "test"):
+                    Xp, yp, sp = getattr(ctx, part)
+                    row.update(_scores(yp, fitted.predict(Xp, sp), sp, part))
+            rows.append(row)
+            bar.update()
+    bar.close()
+    results = pd.DataFrame(rows)
+    results.to_csv(out / "results.csv", index=False)
+    summary = summarize(results)
+    summary.to_csv(out / "summary.csv")
+    plot_pareto(summary, fairness, out / f"pareto_{model}_{fairness}.png")
+    return results
+
+
+def summarize(results):
+    """Mean and two standard errors per method (in the order first seen)."""
+    columns = [
+        "test_error",
+        "test_balanced_accuracy",
+        "test_dp",
+        "test_eo",
+        "test_deo",
+        "val_error",
+        "val_dp",
+        "fit_seconds",
+    ]
+    grouped = results.groupby("method", sort=False)
+    mean = grouped[columns].mean()
+    n = grouped.size()
+    two_se = grouped[columns].std(ddof=1).fillna(0.0).div(np.sqrt(n), axis=0) * 2
+    summary = mean.join(two_se.add_suffix("_2se"))
+    summary["fit_seconds_median"] = grouped["fit_seconds"].median()
+    summary["needs_s"] = grouped["needs_s"].first()
+    summary["n_seeds"] = n
+    return summary
+
+
+def format_table(summary, fairness):
+    """Plain-text table: mean ± 2 s.e. over seeds."""
+    header = (
+        f"{'method':22} {'error':>15} {'bal. acc':>8} {'DP':>15} {'EO':>15} "
+        f"{'DEO':>15} {'fit s':>7} {'s@predict':>9}"
+    )
+    lines = [header, "-" * len(header)]
+    for method, row in summary.iterrows():
+
+        def cell(col, row=row):
+            return f"{row[col]:.3f} ± {row[col + '_2se']:.3f}"
+
+        lines.append(
+            f"{method:22} {cell('test_error'):>15} {row['test_balanced_accuracy']:>8.3f} "
+            f"{cell('test_dp'):>15} {cell('test_eo'):>15} {cell('test_deo'):>15} "
+            f"{row['fit_seconds_median']:>7.1f} {'yes' if row['needs_s'] else 'no':>9}"
+        )
+    return "\n".join(lines)
+
+
+def plot_pareto(summary, fairness, path):
+    """Test error against the chosen test gap, one point per method, ±2 s.e. bars."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed (pip install 'skfair-ij[bench]'): no plot")
+        return None
+    gap = GAP_COLUMN[fairness]
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for method, row in summary.iterrows():
+        marker = "s" if row["needs_s"] else ("*" if method in ("ijack", "simjack") else "o")
+        ax.errorbar(
+            row[gap],
+            row["test_error"],
+            xerr=row[gap + "_2se"],
+            yerr=row["test_error_2se"],
+            fmt=marker,
+            capsize=3,
+            label=method,
+            markersize=10 if marker == "*" else 6,
+        )
+    ax.set_xlabel(f"test {fairness.upper()} gap (lower is fairer)")
+    ax.set_ylabel("test error")
+    ax.set_title(
+        f"Adult, {int(summary['n_seeds'].max())} seeds (mean ± 2 s.e.); "
+        "squares need s at predict time"
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
