@@ -242,84 +242,164 @@ class FairInfluenceMixin:
     def _influence_path(
         self, model, X_train, y_train, X_val, y_val, g_val, lambdas, sample_weight=None
     ):
-        """Influences of the training rows and the λ path of the weighting rule."""
+        """Influences of the training rows and the λ path of the weighting rule.
+
+        For the linear rules with the adaptive grid, the path may continue in up
+        to ``n_steps`` segments: when the selected point lies inside the current
+        segment, the model is linearised again there (new fairness gradient,
+        influences and direction) and a new segment starts from it. The gap of a
+        criterion with several terms (equalized odds) has kinks where one term
+        crosses zero; a new segment follows the gradient past them.
+
+        Returns
+        -------
+        adapter, influences (at θ̂), path, thetas (one per path point), and
+        ``weights_at(index)`` giving the sample weights of a path point.
+        """
         start = time.perf_counter()
         adapter = get_adapter(model, device=self.device, **(self.adapter_kwargs or {}))
-        problem = adapter.make_problem(
-            fit_inputs(model, X_train)[0],
-            y_train,
-            sample_weight=sample_weight,
-            **({} if self.memory_budget is None else {"memory_budget": self.memory_budget}),
-        )
+        X_fit = fit_inputs(model, X_train)[0]
         X_val_t = adapter.to_tensor(fit_inputs(model, X_val)[0])
-        value, g_F = fairness_value_and_gradient(
-            adapter.logit_fn,
-            adapter.theta.to(adapter.device),
-            X_val_t,
-            torch.as_tensor(y_val),
-            torch.as_tensor(g_val),
-            self.fairness,
-        )
-        curvature = Curvature(
-            problem,
-            self.hessian,
-            product=self.curvature,
-            damping=self.damping,
-            tol=self.cg_tol,
-            maxiter=self.cg_maxiter,
-        )
-        influences = fairness_influence(problem, curvature, g_F)
-        self._log(f"influences of {problem.n_samples} points, D={problem.n_params}", start)
-
-        features = None
-        if self.weighting in ("simjack",):
-            features = self._simjack_features(adapter, X_train)
-        if self.weighting in ("ijack", "simjack"):
-
-            def slope_fn(u):
-                return value, float(g_F @ u)
-
-            lams, thetas, direction, u = _path.linear_path(
-                problem,
-                curvature,
-                influences,
-                self.weighting,
-                lambdas,
-                slope_fn,
-                features=features,
-                epsilon=self.simjack_epsilon,
-            )
-            n_changed = None
-        else:
-            lams, n_changed, thetas = _path.discrete_path(
-                problem, curvature, influences, self.weighting, lambdas
-            )
-            direction = None
+        budget = {} if self.memory_budget is None else {"memory_budget": self.memory_budget}
+        linear = self.weighting in ("ijack", "simjack")
+        features = self._simjack_features(adapter, X_train) if self.weighting == "simjack" else None
+        n_steps = int(self.n_steps) if linear and lambdas is None else 1
+        if n_steps < 1:
+            raise ValueError(f"n_steps must be >= 1, got {self.n_steps}.")
 
         def predict_proba(X, theta):
             return expit(adapter.decision_function(X, theta))
 
-        def evaluate(lams, thetas, n_changed=None):
-            path = {"lambda": lams}
-            if n_changed is not None:
-                path["n_changed"] = n_changed
-            path.update(
-                _path.evaluate_path(predict_proba, thetas, X_val_t, y_val, g_val, self.fairness)
-            )
-            return path
+        def evaluate(lams, thetas):
+            return _path.evaluate_path(predict_proba, thetas, X_val_t, y_val, g_val, self.fairness)
 
-        path = evaluate(lams, thetas, n_changed)
-        if n_changed is None and lambdas is None and not callable(self.selection):
-            # zoom in around the selected λ of the geometric grid
+        theta = adapter.theta.to(adapter.device)
+        path, thetas, directions, ends = None, None, [], []
+        for step in range(n_steps):
+            problem = adapter.make_problem(
+                X_fit, y_train, sample_weight=sample_weight, theta=theta, **budget
+            )
+            value, g_F = fairness_value_and_gradient(
+                adapter.logit_fn,
+                theta,
+                X_val_t,
+                torch.as_tensor(y_val),
+                torch.as_tensor(g_val),
+                self.fairness,
+            )
+            curvature = Curvature(
+                problem,
+                self.hessian,
+                product=self.curvature,
+                damping=self.damping,
+                tol=self.cg_tol,
+                maxiter=self.cg_maxiter,
+            )
+            influences = fairness_influence(problem, curvature, g_F)
+            if step == 0:
+                first_influences, first_value = influences.cpu().numpy(), value
+                self._log(f"influences of {problem.n_samples} points, D={problem.n_params}", start)
+            if linear:
+
+                def slope_fn(u, value=value, g_F=g_F):
+                    return value, float(g_F @ u)
+
+                lams, seg_thetas, a, _ = _path.linear_path(
+                    problem,
+                    curvature,
+                    influences,
+                    self.weighting,
+                    lambdas,
+                    slope_fn,
+                    features=features,
+                    epsilon=self.simjack_epsilon,
+                )
+                directions.append(a)
+                segment = {"lambda_step": lams}
+            else:
+                lams, n_changed, seg_thetas = _path.discrete_path(
+                    problem, curvature, influences, self.weighting, lambdas
+                )
+                segment = {"lambda_step": lams, "n_changed": n_changed}
+            segment.update(evaluate(lams, seg_thetas))
+            segment["step"] = np.full(len(lams), step)
+            offset = 0.0 if path is None else float(path["lambda"][-1])
+            segment["lambda"] = lams + offset
+            if path is None:
+                path, thetas = segment, seg_thetas
+            else:  # the segment starts at the last point of the path
+                path = {k: np.concatenate([path[k], segment[k][1:]]) for k in path}
+                thetas = torch.cat([thetas, seg_thetas[1:]])
+            index = (
+                _path.select_lambda(path, self.selection, self.tolerance, warn=False)
+                if not callable(self.selection)
+                else len(path["lambda"]) - 1
+            )
+            if (
+                step + 1 == n_steps
+                or path["step"][index] != step
+                or (path["lambda_step"][index] == 0)
+            ):
+                break
+            # continue from the selected point: cut the path there
+            path = {k: v[: index + 1] for k, v in path.items()}
+            thetas = thetas[: index + 1]
+            ends.append(float(path["lambda_step"][index]))
+            theta = thetas[index]
+
+        if linear and lambdas is None and not callable(self.selection):
             index = _path.select_lambda(path, self.selection, self.tolerance, warn=False)
-            fine = _path.refinement_grid(path, index)
-            fine_thetas = _path.thetas_along(problem.theta, u, fine)
-            path, order = _path.merge_paths(path, evaluate(fine, fine_thetas))
-            thetas = torch.cat([thetas, fine_thetas])[torch.as_tensor(order)]
-        path["val_surrogate_at_fit"] = value
-        self._log(f"λ path of {len(lams)} values", start)
-        influences_np = influences.cpu().numpy()
-        return adapter, influences_np, path, thetas, features, direction
+            path, thetas = self._refine(path, thetas, index, evaluate)
+        path["val_surrogate_at_fit"] = first_value
+        self._log(
+            f"λ path of {len(path['lambda'])} points in {len(directions) or 1} step(s)", start
+        )
+
+        def weights_at(index):
+            step, local = int(path["step"][index]), float(path["lambda_step"][index])
+            if not linear:
+                return rule_weights(self.weighting, first_influences, local)
+            w = 1.0 - local * directions[step]
+            for k in range(step):
+                w = w - ends[k] * directions[k]
+            return w
+
+        return adapter, first_influences, path, thetas, weights_at
+
+    @staticmethod
+    def _refine(path, thetas, index, evaluate):
+        """Zoom in on both sides of the selected point of a piecewise-linear path.
+
+        Between consecutive points a and b the parameters move on the line of b's
+        step, so interpolated points belong to that step, with a local λ running
+        from a's (0 when a ends the previous step) to b's.
+        """
+        last = len(path["lambda"]) - 1
+        t = np.linspace(0, 1, _path.N_REFINE // 2 + 2)[1:-1]
+        pieces, fine_thetas = [], []
+        for a, b in ((max(index - 1, 0), index), (index, min(index + 1, last))):
+            if a == b:
+                continue
+            theta_ab = (
+                thetas[a][None, :]
+                + torch.as_tensor(t, dtype=thetas.dtype, device=thetas.device)[:, None]
+                * (thetas[b] - thetas[a])[None, :]
+            )
+            piece = evaluate(None, theta_ab)
+            piece["lambda"] = path["lambda"][a] + t * (path["lambda"][b] - path["lambda"][a])
+            start = path["lambda_step"][a] if path["step"][a] == path["step"][b] else 0.0
+            piece["lambda_step"] = start + t * (path["lambda_step"][b] - start)
+            piece["step"] = np.full(len(t), path["step"][b])
+            pieces.append(piece)
+            fine_thetas.append(theta_ab)
+        if not pieces:
+            return path, thetas
+        order = np.argsort(
+            np.concatenate([path["lambda"]] + [p["lambda"] for p in pieces]), kind="stable"
+        )
+        path = {k: np.concatenate([path[k]] + [p[k] for p in pieces])[order] for k in path}
+        thetas = torch.cat([thetas, *fine_thetas])[torch.as_tensor(order)]
+        return path, thetas
 
     def _simjack_features(self, adapter, X_train):
         transformer = self.simjack_features
@@ -332,12 +412,6 @@ class FairInfluenceMixin:
             return np.asarray(transformer.transform(X_train), dtype=float)
         except Exception:  # unfitted transformer: fit a clone on the training rows
             return np.asarray(clone(transformer).fit_transform(X_train), dtype=float)
-
-    def _weights_at(self, index, influences, path, features):
-        lam = float(path["lambda"][index])
-        return rule_weights(
-            self.weighting, influences, lam, features=features, epsilon=self.simjack_epsilon
-        )
 
 
 def fit_with_weights(model, X, y, sample_weight):

@@ -92,41 +92,11 @@ def linear_path(
         else:  # influence direction does not lower the surrogate: small steps only
             scale = 0.1 * float(problem.theta.norm()) / max(float(u.norm()), 1e-30)
         lambdas = np.concatenate([[0.0], scale * np.geomspace(1e-2, 20.0, N_GRID)])
-    return (
-        np.asarray(lambdas, dtype=float),
-        thetas_along(problem.theta, u, lambdas),
-        a.cpu().numpy(),
-        u,
+    lam = torch.as_tensor(
+        np.asarray(lambdas, dtype=float), dtype=problem.dtype, device=problem.device
     )
-
-
-def thetas_along(theta, u, lambdas):
-    """``θ̂ + λ u`` for every λ, shape (k, D)."""
-    lam = torch.as_tensor(np.asarray(lambdas, dtype=float), dtype=theta.dtype, device=theta.device)
-    return theta[None, :] + lam[:, None] * u[None, :]
-
-
-def refinement_grid(path, index, n_points=N_REFINE):
-    """λ values between the neighbours of point ``index`` of a linear path.
-
-    The validation gap of a linear path often crosses zero between two points of
-    the geometric grid; a second, linear grid there finds the crossing.
-    """
-    lams = path["lambda"]
-    lo, hi = lams[max(index - 1, 0)], lams[min(index + 1, len(lams) - 1)]
-    fine = np.linspace(lo, hi, n_points + 2)[1:-1]
-    return fine[~np.isin(fine, lams)]
-
-
-def merge_paths(first, second):
-    """Union of two evaluated paths (dicts of arrays), sorted by λ."""
-    merged = {
-        k: np.concatenate([np.atleast_1d(first[k]), np.atleast_1d(second[k])])
-        for k in first
-        if k in second
-    }
-    order = np.argsort(merged["lambda"], kind="stable")
-    return {k: v[order] for k, v in merged.items()}, order
+    thetas = problem.theta[None, :] + lam[:, None] * u[None, :]
+    return np.asarray(lambdas, dtype=float), thetas, a.cpu().numpy(), u
 
 
 def discrete_path(problem, curvature, influences, rule, lambdas):

@@ -59,7 +59,7 @@ class FairReweighter(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, Ba
         the data of a model without gradients (e.g. gradient boosting).
     n_rounds : int, default=1
         Rounds of re-weighting.
-    fairness, weighting, hessian, curvature, damping, lambdas, selection, \
+    fairness, weighting, hessian, curvature, damping, lambdas, n_steps, selection, \
 tolerance, validation_fraction, prefit, sensitive_column, drop_sensitive, \
 simjack_features, simjack_epsilon, cg_tol, cg_maxiter, memory_budget, device, \
 adapter_kwargs, random_state, verbose
@@ -113,9 +113,10 @@ adapter_kwargs, random_state, verbose
         weighting="ijack",
         hessian="cg",
         curvature="gauss_newton",
-        damping=1e-3,
+        damping=1e-2,
         lambdas=None,
-        selection="one_se",
+        n_steps=3,
+        selection="tolerance",
         tolerance=0.02,
         validation_fraction=0.3,
         prefit=False,
@@ -123,8 +124,8 @@ adapter_kwargs, random_state, verbose
         drop_sensitive=False,
         simjack_features=None,
         simjack_epsilon=1.0,
-        cg_tol=1e-6,
-        cg_maxiter=200,
+        cg_tol=1e-4,
+        cg_maxiter=100,
         memory_budget=None,
         device="cpu",
         adapter_kwargs=None,
@@ -140,6 +141,7 @@ adapter_kwargs, random_state, verbose
         self.curvature = curvature
         self.damping = damping
         self.lambdas = lambdas
+        self.n_steps = n_steps
         self.selection = selection
         self.tolerance = tolerance
         self.validation_fraction = validation_fraction
@@ -190,11 +192,11 @@ adapter_kwargs, random_state, verbose
         weights, self.lambdas_ = np.ones(len(X_tr)), []
         for round_ in range(int(self.n_rounds)):
             current = None if round_ == 0 else weights
-            _, influences, path, _, features, _ = self._influence_path(
+            _, influences, path, _, weights_at = self._influence_path(
                 model, X_tr, y_tr, X_v, y_v, g_v, lambdas, sample_weight=current
             )
             index = _path.select_lambda(path, self.selection, self.tolerance)
-            new = np.clip(self._weights_at(index, influences, path, features), 0, None)
+            new = np.clip(weights_at(index), 0, None)
             weights = weights * new
             self.lambdas_.append(float(path["lambda"][index]))
             if round_ + 1 < int(self.n_rounds):

@@ -56,7 +56,7 @@ class ModelAdapter:
         """Representation of X for SIM-JACK, shape (n, P)."""
         return self.to_tensor(X)
 
-    def make_problem(self, X, y, *, sample_weight=None, memory_budget=None):
+    def make_problem(self, X, y, *, sample_weight=None, memory_budget=None, theta=None):
         """The :class:`BinaryModelProblem` of this model on its training data.
 
         Parameters
@@ -66,6 +66,8 @@ class ModelAdapter:
         sample_weight : array-like of shape (N,), default=None
             Weights the model was trained with.
         memory_budget : int, default=None
+        theta : Tensor of shape (D,), default=None
+            Parameters to linearise at (default: the fitted ones).
         """
         X = self.to_tensor(X)
         y = torch.as_tensor(np.asarray(y), dtype=self.dtype)
@@ -77,7 +79,7 @@ class ModelAdapter:
         kwargs = {} if memory_budget is None else {"memory_budget": memory_budget}
         return BinaryModelProblem(
             self.logit_fn,
-            self.theta.to(self.device),
+            (self.theta if theta is None else theta).to(self.device),
             X,
             y,
             l2_penalty=self.l2_penalty(len(X)),
