@@ -22,9 +22,7 @@ from ._protocol import make_mlp
 FAIRNESS = {"dp": "demographic_parity", "eo": "equalized_odds", "deo": "equal_opportunity"}
 
 # The setting recommended to users for nets (documented in the README and guide).
-RECOMMENDED = dict(
-    hessian="cg", curvature="gauss_newton", damping=3e-3, cg_tol=1e-4, cg_maxiter=100
-)
+RECOMMENDED = dict(damping=3e-2)
 
 
 @dataclass
