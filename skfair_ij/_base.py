@@ -25,7 +25,6 @@ from .influence import (
     CURVATURE_PRODUCTS,
     FAIRNESS_CRITERIA,
     Curvature,
-    fairness_influence,
     fairness_value_and_gradient,
 )
 from .metrics._validation import MISSING_SENSITIVE, check_sensitive_features
@@ -279,13 +278,14 @@ class FairInfluenceMixin:
             problem = adapter.make_problem(
                 X_fit, y_train, sample_weight=sample_weight, theta=theta, **budget
             )
-            value, g_F = fairness_value_and_gradient(
+            term_values, term_gradients = fairness_value_and_gradient(
                 adapter.logit_fn,
                 theta,
                 X_val_t,
                 torch.as_tensor(y_val),
                 torch.as_tensor(g_val),
                 self.fairness,
+                per_term=True,
             )
             curvature = Curvature(
                 problem,
@@ -295,24 +295,25 @@ class FairInfluenceMixin:
                 tol=self.cg_tol,
                 maxiter=self.cg_maxiter,
             )
-            influences = fairness_influence(problem, curvature, g_F)
+            # one solve per gap term; I_n on the whole gap is the sum over terms
+            term_influences = -problem.gradient_products(curvature.solve(term_gradients.T))
+            influences = term_influences.sum(1)
             if step == 0:
-                first_influences, first_value = influences.cpu().numpy(), value
+                first_influences = influences.cpu().numpy()
+                first_value = float(term_values.sum())
                 self._log(f"influences of {problem.n_samples} points, D={problem.n_params}", start)
             if linear:
-
-                def slope_fn(u, value=value, g_F=g_F):
-                    return value, float(g_F @ u)
-
                 lams, seg_thetas, a, _ = _path.linear_path(
                     problem,
                     curvature,
-                    influences,
+                    term_influences,
+                    term_values,
+                    term_gradients,
                     self.weighting,
                     lambdas,
-                    slope_fn,
                     features=features,
                     epsilon=self.simjack_epsilon,
+                    per_term=lambdas is None,
                 )
                 directions.append(a)
                 segment = {"lambda_step": lams}

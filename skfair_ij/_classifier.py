@@ -51,7 +51,7 @@ class FairIJClassifier(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, 
         point lies inside a segment, the model is linearised again there and the
         path continues (needed to pass the kinks of equalized odds). 1 gives the
         seed paper's single IJ step. Ignored by the discrete rules.
-    selection : {"tolerance", "one_se", "min_gap"} or callable, default="tolerance"
+    selection : {"one_se", "tolerance", "min_gap"} or callable, default="one_se"
         How λ is chosen on the validation data. ``"tolerance"``: the lowest
         validation gap among the λ whose validation accuracy is within
         ``tolerance`` of the unedited model's. ``"one_se"``: then the smallest λ
@@ -156,7 +156,7 @@ class FairIJClassifier(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, 
         damping=1e-2,
         lambdas=None,
         n_steps=3,
-        selection="tolerance",
+        selection="one_se",
         tolerance=0.02,
         validation_fraction=0.3,
         prefit=False,

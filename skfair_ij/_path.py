@@ -51,46 +51,85 @@ def check_lambdas(lambdas):
     return np.unique(grid)
 
 
-def linear_direction(problem, curvature, influences, rule, features=None, epsilon=1.0):
-    """``(a, u)``: the weight direction ``w = 1 − λ a`` and ``θ(λ) = θ̂ + λ u``."""
-    if rule == "simjack":
-        a = torch.as_tensor(
-            similarity_product(features, influences.cpu().numpy(), epsilon),
-            dtype=problem.dtype,
-        )
-    else:
-        a = influences
-    u = ij_parameter_change(problem, curvature, -a.to(problem.device))
-    return a, u
-
-
 def linear_path(
-    problem, curvature, influences, rule, lambdas, slope_fn, *, features=None, epsilon=1.0
+    problem,
+    curvature,
+    term_influences,
+    term_values,
+    term_gradients,
+    rule,
+    lambdas,
+    *,
+    features=None,
+    epsilon=1.0,
+    per_term=True,
 ):
     """Parameters along the λ path of I-JACK or SIM-JACK.
 
+    With one gap term (demographic parity, equal opportunity, error rate) the
+    weights are the rule's ``w = 1 − λ a`` with ``a = I`` (I-JACK) or ``C I``
+    (SIM-JACK). A gap made of several terms (equalized odds: the y = 0 and y = 1
+    gaps) is handled as one constraint per term: the weight change is the
+    smallest (in the rule's proximal norm) that zeroes every linearised term,
+    ``a = Σ_t c_t a_t`` with ``M c = −gap``, ``M_st = g_sᵀ u_t`` — the seed
+    paper's closed form with a vector of constraints. It falls back to the sum
+    of the terms when that system is degenerate, or when ``per_term`` is False
+    (a user λ grid keeps the rule's plain ``w = 1 − λ I``).
+
     Parameters
     ----------
-    slope_fn : callable
-        ``slope_fn(u) -> (value, slope)``: the surrogate F(θ̂) and ``g_Fᵀ u``,
-        used to scale the adaptive grid.
+    term_influences : Tensor of shape (N, T)
+        Influence of every training point on each term.
+    term_values : ndarray of shape (T,)
+        Surrogate value of each term.
+    term_gradients : Tensor of shape (T, D)
+        Gradient of each term.
 
     Returns
     -------
     lambdas : ndarray of shape (k,)
     thetas : Tensor of shape (k, D)
+        ``θ̂ + λ u`` for every λ.
     direction : ndarray of shape (N,)
         ``a`` with ``w(λ) = 1 − λ a``.
     u : Tensor of shape (D,)
-        Parameter direction, ``θ(λ) = θ̂ + λ u``.
     """
-    a, u = linear_direction(problem, curvature, influences, rule, features, epsilon)
-    if lambdas is None:
-        value, slope = slope_fn(u)
+    A = term_influences
+    if rule == "simjack":
+        A = torch.stack(
+            [
+                torch.as_tensor(
+                    similarity_product(features, column.cpu().numpy(), epsilon),
+                    dtype=problem.dtype,
+                    device=problem.device,
+                )
+                for column in A.T
+            ],
+            dim=1,
+        )
+    U = ij_parameter_change(problem, curvature, -A)  # (D, T): θ change per unit λ_t
+    values = np.asarray(term_values, dtype=float)
+    a, u = A.sum(1), U.sum(1)
+    scale = None
+    active = np.flatnonzero(values > 0)
+    if per_term and len(values) > 1 and len(active) > 1:
+        M = (term_gradients[active] @ U[:, active]).double().cpu().numpy()
+        c = np.linalg.lstsq(M, -values[active], rcond=1e-8)[0]
+        slope_of_sum = float(
+            term_gradients.sum(0)
+            @ (U[:, active] @ torch.as_tensor(c, dtype=U.dtype, device=U.device))
+        )
+        if np.all(np.isfinite(c)) and np.abs(c).sum() > 0 and slope_of_sum < 0:
+            scale = float(np.abs(c).sum())
+            weights = torch.as_tensor(c / scale, dtype=U.dtype, device=U.device)
+            a, u = A[:, active] @ weights, U[:, active] @ weights
+    if scale is None:  # one term, or the sum of the terms
+        value, slope = float(values.sum()), float(term_gradients.sum(0) @ u)
         if slope < 0 and value > 0:
             scale = value / -slope  # λ at which the linearised surrogate reaches 0
-        else:  # influence direction does not lower the surrogate: small steps only
+        else:  # the influence direction does not lower the surrogate: small steps
             scale = 0.1 * float(problem.theta.norm()) / max(float(u.norm()), 1e-30)
+    if lambdas is None:
         lambdas = np.concatenate([[0.0], scale * np.geomspace(1e-2, 20.0, N_GRID)])
     lam = torch.as_tensor(
         np.asarray(lambdas, dtype=float), dtype=problem.dtype, device=problem.device

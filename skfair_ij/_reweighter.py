@@ -116,7 +116,7 @@ adapter_kwargs, random_state, verbose
         damping=1e-2,
         lambdas=None,
         n_steps=3,
-        selection="tolerance",
+        selection="one_se",
         tolerance=0.02,
         validation_fraction=0.3,
         prefit=False,

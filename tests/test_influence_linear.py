@@ -192,7 +192,7 @@ def test_streaming_does_not_change_results(data):
     model = _fit(X, y)
     adapter = get_adapter(model)
     cached = adapter.make_problem(X, y)
-    streamed = adapter.make_problem(X, y, memory_budget=4 * 6 * 8 * 37)  # 37-row chunks
+    streamed = adapter.make_problem(X, y, memory_budget=8 * 6 * 8 * 37)  # 37-row chunks
     assert cached._jacobian is not None and streamed._jacobian is None
     assert streamed.chunk_size == 37
     for v in (torch.randn(6, dtype=torch.float64), torch.randn(6, 3, dtype=torch.float64)):

@@ -93,7 +93,7 @@ class BinaryModelProblem:
         Training weights ``b_n`` of the fitted model (ones when None).
     memory_budget : int, default=512 MiB
         Bytes allowed for the per-chunk gradient blocks (a chunk's Jacobian
-        takes about a quarter of it). If the whole N × D Jacobian fits in half
+        takes an eighth of it). If the whole N × D Jacobian fits in half
         the budget, it is computed once and cached; otherwise Jacobian-vector
         products are streamed with ``torch.func.jvp``/``vjp``.
     """
@@ -123,8 +123,9 @@ class BinaryModelProblem:
         self.weight = None if weight is None else weight.to(self.dtype)
         self.memory_budget = int(memory_budget)
         itemsize = torch.finfo(self.dtype).bits // 8
-        # a chunk holds its Jacobian plus about as much again for autograd temporaries
-        per_row = max(1, 4 * self.n_params * itemsize)
+        # a chunk's Jacobian takes an eighth of the budget: vmap's temporaries take
+        # a few times as much again, and a cached Jacobian may hold half of it
+        per_row = max(1, 8 * self.n_params * itemsize)
         self.chunk_size = max(1, min(self.n_samples, self.memory_budget // per_row))
         # loss derivatives with respect to the logit: r = dℓ/df, s = d²ℓ/df² (N floats)
         residual, curvature = [], []

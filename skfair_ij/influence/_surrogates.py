@@ -56,15 +56,25 @@ def gap_from_cell_means(means, shape):
     -------
     Tensor (scalar)
     """
+    return gap_terms_from_cell_means(means, shape).sum()
+
+
+def gap_terms_from_cell_means(means, shape):
+    """The terms of the gap: one ``max − min`` per column of the cell grid.
+
+    Returns
+    -------
+    Tensor of shape (T,)
+        ``T = 1`` (one column) or 2 (equalized odds: the y = 0 and y = 1 terms).
+    """
     grid = means.reshape(shape)
     if grid.ndim == 1:
         grid = grid[:, None]
-    total = means.new_zeros(())
+    terms = []
     for column in grid.T:
         present = column[~torch.isnan(column)]
-        if len(present) >= 2:
-            total = total + present.max() - present.min()
-    return total
+        terms.append(present.max() - present.min() if len(present) >= 2 else means.new_zeros(()))
+    return torch.stack(terms)
 
 
 def fairness_surrogate(proba, y, groups, criterion, n_groups=None, weight=None):
@@ -103,7 +113,7 @@ def fairness_surrogate(proba, y, groups, criterion, n_groups=None, weight=None):
 
 
 def fairness_value_and_gradient(
-    logit_fn, theta, X, y, groups, criterion, *, weight=None, chunk_size=2**14
+    logit_fn, theta, X, y, groups, criterion, *, weight=None, chunk_size=2**14, per_term=False
 ):
     """Surrogate F(θ) on validation data and its gradient ``g_F = ∇θ F``.
 
@@ -121,11 +131,14 @@ def fairness_value_and_gradient(
     criterion : str
     weight : Tensor of shape (n,), default=None
     chunk_size : int, default=16384
+    per_term : bool, default=False
+        Return the terms of the gap separately (the y = 0 and y = 1 gaps of
+        equalized odds) instead of their sum.
 
     Returns
     -------
-    value : float
-    gradient : Tensor of shape (D,)
+    value : float, or ndarray of shape (T,) when ``per_term``
+    gradient : Tensor of shape (D,), or (T, D) when ``per_term``
     """
     device, dtype = theta.device, theta.dtype
     y = y.to(device, dtype)
@@ -153,18 +166,25 @@ def fairness_value_and_gradient(
             sums.index_add_(0, index[rows], w[rows] * values)
     means = torch.where(totals > 0, sums / totals.clamp(min=1e-300), torch.nan)
     means.requires_grad_(True)
-    value = gap_from_cell_means(means, shape)
-    if not value.requires_grad:  # fewer than two populated groups: no gap, no gradient
-        return float(value), torch.zeros_like(theta)
-    (dF_dm,) = torch.autograd.grad(value, means)
-    dF_dm = torch.nan_to_num(dF_dm)
-    coef = dF_dm[index] * w / totals[index].clamp(min=1e-300)
+    terms = gap_terms_from_cell_means(means, shape)
+    n_terms = len(terms)
+    coef = torch.zeros((len(y), n_terms), dtype=dtype, device=device)
+    for t in range(n_terms):
+        if terms[t].requires_grad:
+            (dF_dm,) = torch.autograd.grad(terms[t], means, retain_graph=True)
+            coef[:, t] = torch.nan_to_num(dF_dm)[index] * w / totals[index].clamp(min=1e-300)
 
-    gradient = torch.zeros_like(theta)
+    gradient = torch.zeros((n_terms, theta.numel()), dtype=dtype, device=device)
     for rows in steps:
         theta_ = theta.detach().requires_grad_(True)
         proba = torch.sigmoid(logit_fn(theta_, X[rows].to(device, dtype)).reshape(-1))
         values = _soft_values(criterion, proba, y[rows])
-        (g,) = torch.autograd.grad((coef[rows] * values).sum(), theta_)
-        gradient += g
-    return float(value.detach()), gradient
+        for t in range(n_terms):
+            (g,) = torch.autograd.grad(
+                (coef[rows, t] * values).sum(), theta_, retain_graph=t + 1 < n_terms
+            )
+            gradient[t] += g
+    values = terms.detach().cpu().numpy()
+    if per_term:
+        return values, gradient
+    return float(values.sum()), gradient.sum(0)
