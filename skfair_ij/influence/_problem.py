@@ -93,7 +93,7 @@ class BinaryModelProblem:
         Training weights ``b_n`` of the fitted model (ones when None).
     memory_budget : int, default=512 MiB
         Bytes allowed for the per-chunk gradient blocks (a chunk's Jacobian
-        takes an eighth of it). If the whole N × D Jacobian fits in half
+        takes an eighth of it). If the whole N × D Jacobian fits in a quarter of
         the budget, it is computed once and cached; otherwise Jacobian-vector
         products are streamed with ``torch.func.jvp``/``vjp``.
     """
@@ -137,7 +137,7 @@ class BinaryModelProblem:
             curvature.append(p * (1 - p) * b)
         self.residual, self.curvature = torch.cat(residual), torch.cat(curvature)
         self._jacobian = None
-        if self.n_samples * self.n_params * itemsize <= self.memory_budget // 2:
+        if self.n_samples * self.n_params * itemsize <= self.memory_budget // 4:
             cache = torch.empty(
                 (self.n_samples, self.n_params), dtype=self.dtype, device=self.device
             )

@@ -1,0 +1,51 @@
+"""Every rule on the bundled Adult data, with a logistic regression and a skorch MLP.
+
+Each rule must lower the test gap of the unedited model while the test accuracy
+stays within the selection tolerance (plus a margin for the sampling noise of a
+12,661-row test set).
+"""
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from skfair_ij import FairIJClassifier
+from skfair_ij.benchmark import adult_splits, make_mlp
+from skfair_ij.metrics import demographic_parity_difference, equalized_odds_difference
+
+RULES = ["ijack", "simjack", "fair_ij", "drop_upweight"]
+GAPS = {"demographic_parity": demographic_parity_difference,
+        "equalized_odds": equalized_odds_difference}
+TOLERANCE = 0.02
+NOISE = 0.01  # two standard errors of a test accuracy difference, about
+
+
+@pytest.fixture(scope="module")
+def split():
+    return adult_splits(seed=0)
+
+
+@pytest.fixture(scope="module")
+def models(split):
+    X, y, _ = split["train"]
+    logreg = LogisticRegression(max_iter=2000).fit(X.astype(np.float64), y)
+    mlp = make_mlp(X.shape[1], seed=0).fit(X, y.astype(np.float32))
+    return {"logreg": logreg, "mlp": mlp}
+
+
+@pytest.mark.parametrize("model", ["logreg", "mlp"])
+@pytest.mark.parametrize("fairness", list(GAPS))
+@pytest.mark.parametrize("weighting", RULES)
+def test_rule_lowers_test_gap_on_adult(split, models, model, fairness, weighting):
+    (X, y, s), (Xv, yv, sv), (Xt, yt, st) = split["train"], split["val"], split["test"]
+    base = models[model]
+    if model == "logreg":
+        X, Xv, Xt = (a.astype(np.float64) for a in (X, Xv, Xt))
+    clf = FairIJClassifier(base, prefit=True, fairness=fairness, weighting=weighting,
+                           damping=3e-2, tolerance=TOLERANCE)
+    clf.fit(X, y, sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
+    gap = GAPS[fairness]
+    erm_pred, fair_pred = base.predict(Xt), clf.predict(Xt)
+    assert gap(yt, fair_pred, sensitive_features=st) < gap(yt, erm_pred, sensitive_features=st)
+    assert np.mean(fair_pred == yt) >= np.mean(erm_pred == yt) - TOLERANCE - NOISE
+    assert type(clf.estimator_) is type(base)
