@@ -19,7 +19,9 @@ from skfair_ij.metrics import demographic_parity_difference
 
 split = adult_splits(seed=0)
 (X, y, s), (X_val, y_val, s_val), (X_test, y_test, s_test) = (
-    split["train"], split["val"], split["test"]
+    split["train"],
+    split["val"],
+    split["test"],
 )
 net = make_mlp(X.shape[1], seed=0).fit(X, y.astype(np.float32))
 
@@ -36,8 +38,13 @@ path = clf.path_
 fig, ax = plt.subplots(figsize=(6, 4))
 ax.plot(path["val_gap"], 1 - path["val_accuracy"], ".-", label="λ path (validation)")
 ax.plot(path["val_gap"][0], 1 - path["val_accuracy"][0], "ko", label="ERM (λ = 0)")
-ax.plot(path["val_gap"][clf.best_index_], 1 - path["val_accuracy"][clf.best_index_], "r*",
-        markersize=14, label="selected λ")
+ax.plot(
+    path["val_gap"][clf.best_index_],
+    1 - path["val_accuracy"][clf.best_index_],
+    "r*",
+    markersize=14,
+    label="selected λ",
+)
 ax.set_xlabel("validation DP gap")
 ax.set_ylabel("validation error")
 ax.set_xlim(0, 0.3)

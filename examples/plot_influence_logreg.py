@@ -31,11 +31,19 @@ influence = clf.influences_
 # them lowers the gap (red). The opposite cells hold the helpful points (blue).
 fig, axes = plt.subplots(1, 2, figsize=(10, 4))
 limit = np.abs(influence).max()
-for ax, group in zip(axes, (0, 1)):
+for ax, group in zip(axes, (0, 1), strict=True):
     mine = s == group
-    scatter = ax.scatter(X[mine, 0], X[mine, 1], c=influence[mine], cmap="coolwarm",
-                         vmin=-limit, vmax=limit, marker="o", s=18,
-                         edgecolors=np.where(y[mine] == 1, "k", "none"))
+    scatter = ax.scatter(
+        X[mine, 0],
+        X[mine, 1],
+        c=influence[mine],
+        cmap="coolwarm",
+        vmin=-limit,
+        vmax=limit,
+        marker="o",
+        s=18,
+        edgecolors=np.where(y[mine] == 1, "k", "none"),
+    )
     ax.set_title(f"group s = {group} (black edge: y = 1)")
     ax.set_xlabel("x0 (proxy of s)")
 axes[0].set_ylabel("x1")

@@ -27,8 +27,7 @@ X, y, s = make_biased_classification(4000, 10, bias=2.0, random_state=0)
 sklearn.set_config(enable_metadata_routing=True)
 search = GridSearchCV(
     FairIJClassifier(LogisticRegression(), random_state=0),
-    {"weighting": ["ijack", "simjack", "fair_ij", "drop_upweight"],
-     "damping": [1e-3, 1e-2, 1e-1]},
+    {"weighting": ["ijack", "simjack", "fair_ij", "drop_upweight"], "damping": [1e-3, 1e-2, 1e-1]},
     scoring={"accuracy": "accuracy", "dp": make_fairness_scorer()},
     refit=False,
     cv=3,
@@ -46,8 +45,10 @@ except ImportError:  # dask is optional: local processes instead
 start = time.perf_counter()
 with joblib.parallel_backend(backend):
     search.fit(X, y, sensitive_features=s)
-print(f"{len(search.cv_results_['params'])} candidates × 3 folds on '{backend}' in "
-      f"{time.perf_counter() - start:.1f}s")
+print(
+    f"{len(search.cv_results_['params'])} candidates × 3 folds on '{backend}' in "
+    f"{time.perf_counter() - start:.1f}s"
+)
 if client is not None:
     client.close()
 sklearn.set_config(enable_metadata_routing=False)

@@ -31,7 +31,9 @@ encoder = make_pipeline(PCA(4, random_state=0), RBFSampler(n_components=64, rand
 models = {
     "I-JACK": FairIJClassifier(LogisticRegression(), weighting="ijack"),
     "SIM-JACK (encoder)": FairIJClassifier(
-        LogisticRegression(), weighting="simjack", simjack_features=encoder,
+        LogisticRegression(),
+        weighting="simjack",
+        simjack_features=encoder,
         simjack_epsilon=1.0,
     ),
 }

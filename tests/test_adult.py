@@ -14,8 +14,10 @@ from skfair_ij.benchmark import adult_splits, make_mlp
 from skfair_ij.metrics import demographic_parity_difference, equalized_odds_difference
 
 RULES = ["ijack", "simjack", "fair_ij", "drop_upweight"]
-GAPS = {"demographic_parity": demographic_parity_difference,
-        "equalized_odds": equalized_odds_difference}
+GAPS = {
+    "demographic_parity": demographic_parity_difference,
+    "equalized_odds": equalized_odds_difference,
+}
 TOLERANCE = 0.02
 NOISE = 0.01  # two standard errors of a test accuracy difference, about
 
@@ -41,8 +43,9 @@ def test_rule_lowers_test_gap_on_adult(split, models, model, fairness, weighting
     base = models[model]
     if model == "logreg":
         X, Xv, Xt = (a.astype(np.float64) for a in (X, Xv, Xt))
-    clf = FairIJClassifier(base, prefit=True, fairness=fairness, weighting=weighting,
-                           damping=3e-2, tolerance=TOLERANCE)
+    clf = FairIJClassifier(
+        base, prefit=True, fairness=fairness, weighting=weighting, damping=3e-2, tolerance=TOLERANCE
+    )
     clf.fit(X, y, sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
     gap = GAPS[fairness]
     erm_pred, fair_pred = base.predict(Xt), clf.predict(Xt)
