@@ -176,7 +176,14 @@ def simjack_weights(influences, lam, features, epsilon=1.0):
 
 
 def rule_weights(rule, influences, lam, *, features=None, epsilon=1.0):
-    """Weights of the rule named ``rule`` (one of ``WEIGHTING_RULES``)."""
+    """Weights of the rule named ``rule`` (one of ``WEIGHTING_RULES``).
+
+    Examples
+    --------
+    >>> from skfair_ij.weighting import rule_weights
+    >>> rule_weights("drop_upweight", [3.0, 0.5, -2.0], 1.0)
+    array([0., 1., 2.])
+    """
     if rule == "fair_ij":
         return fair_ij_weights(influences, lam)
     if rule == "drop_upweight":

@@ -256,3 +256,30 @@ def test_warns_when_selected_model_is_constant():
     with pytest.warns(UserWarning, match="single class"):
         assert select_lambda(path, "min_gap", 0.02) == 2
     assert select_lambda(path, lambda p: 0, 0.02) == 0
+
+
+def test_ijack_weights_match_the_rule(biased):
+    X, y, s, Xv, yv, sv = biased
+    kw = dict(sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
+    clf = FairIJClassifier(n_steps=1).fit(X, y, **kw)
+    np.testing.assert_allclose(clf.sample_weight_, 1 - clf.lambda_ * clf.influences_)
+    fixed = FairIJClassifier(weighting="fair_ij", lambdas=[clf.lambda_]).fit(X, y, **kw)
+    np.testing.assert_array_equal(
+        fixed.sample_weight_, (clf.influences_ <= 1 / clf.lambda_).astype(float)
+    )
+
+
+@pytest.mark.parametrize("n_steps", [1, 3])
+def test_equalized_odds_terms_as_constraints(biased, n_steps):
+    from skfair_ij.metrics import equalized_odds_difference
+
+    X, y, s, Xv, yv, sv = biased
+    kw = dict(sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
+    clf = FairIJClassifier(fairness="equalized_odds", n_steps=n_steps).fit(X, y, **kw)
+    before = equalized_odds_difference(
+        yv, clf.initial_estimator_.predict(Xv), sensitive_features=sv
+    )
+    after = equalized_odds_difference(yv, clf.predict(Xv), sensitive_features=sv)
+    assert after < 0.5 * before
+    assert clf.path_["step"].max() < n_steps
+    assert np.all(np.diff(clf.path_["lambda"]) >= 0)

@@ -36,7 +36,16 @@ def _skorch_classes():
 
 
 def is_supported(model):
-    """Whether :func:`get_adapter` knows the type of ``model``."""
+    """Whether :func:`get_adapter` knows the type of ``model``.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.svm import SVC
+    >>> from skfair_ij.adapters import is_supported
+    >>> is_supported(LogisticRegression()), is_supported(SVC())
+    (True, False)
+    """
     return isinstance(model, (*SUPPORTED_SKLEARN, *_skorch_classes(), torch.nn.Module))
 
 

@@ -30,6 +30,19 @@ class LinearModelAdapter(ModelAdapter):
       the intercept (``1 / (C N s²)`` for liblinear, which penalises it through
       ``intercept_scaling = s``); no penalty for ``C = inf`` or ``penalty=None``.
     * ``SGDClassifier``: ``(1/N) Σ ℓ_n + α ½‖β‖²`` → ``ρ = α`` on β.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skfair_ij.adapters import LinearModelAdapter
+    >>> X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 0, 1, 1])
+    >>> model = LogisticRegression(C=0.5).fit(X, y)
+    >>> adapter = LinearModelAdapter(model)
+    >>> adapter.l2_penalty(n_samples=4).tolist()  # 1 / (C N) on the coefficient
+    [0.5, 0.0]
+    >>> np.allclose(adapter.decision_function(X), model.decision_function(X))
+    True
     """
 
     dtype = torch.float64

@@ -30,6 +30,19 @@ class TorchModuleAdapter(ModelAdapter):
         L2 coefficient the module was trained with (``weight_decay`` of
         ``torch.optim.SGD``/``Adam``: the objective ``mean ℓ + wd/2 ‖θ‖²``).
     device : str or torch.device, default="cpu"
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfair_ij.adapters import TorchModuleAdapter
+    >>> module = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.SELU(),
+    ...                              torch.nn.Linear(4, 1))
+    >>> adapter = TorchModuleAdapter(module, weight_decay=1e-4)
+    >>> adapter.theta.shape  # 3*4 + 4 + 4 + 1 parameters
+    torch.Size([21])
+    >>> edited = adapter.with_parameters(torch.zeros(21))
+    >>> type(edited) is type(module), float(edited(torch.ones(2, 3)).abs().sum())
+    (True, 0.0)
     """
 
     def __init__(self, module, *, output="logit", weight_decay=0.0, device="cpu"):
@@ -117,6 +130,24 @@ class SkorchAdapter(TorchModuleAdapter):
     ``NeuralNetClassifier`` outputs probabilities with ``NLLLoss`` — skorch's
     default — or logits with ``CrossEntropyLoss``) and the weight decay from
     its optimizer. ``with_parameters`` returns a fitted net of the same class.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from skorch import NeuralNetBinaryClassifier
+    >>> from skfair_ij.adapters import SkorchAdapter
+    >>> from skfair_ij.benchmark import SeluMLP
+    >>> X = np.random.default_rng(0).normal(size=(64, 3)).astype(np.float32)
+    >>> y = (X[:, 0] > 0).astype(np.float32)
+    >>> net = NeuralNetBinaryClassifier(SeluMLP, module__n_features=3, module__n_hidden=8,
+    ...                                 max_epochs=2, train_split=None, verbose=0).fit(X, y)
+    >>> adapter = SkorchAdapter(net)
+    >>> copy = adapter.with_parameters(adapter.theta)
+    >>> type(copy) is NeuralNetBinaryClassifier
+    True
+    >>> np.allclose(copy.predict_proba(X), net.predict_proba(X))
+    True
     """
 
     def __init__(self, net, *, device="cpu"):

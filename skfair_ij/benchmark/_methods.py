@@ -244,4 +244,4 @@ METHODS = {
     "threshold": threshold_optimizer,
 }
 NEEDS_FAIRLEARN = ("expgrad", "threshold")
-QUICK_METHODS = ("erm", "ijack", "fair_ij", "expgrad", "threshold")
+QUICK_METHODS = ("erm", "ijack", "expgrad", "threshold")

@@ -9,7 +9,15 @@ SPLIT_SIZES = (21_815, 10_746, 12_661)  # train / validation / test (Ghosh et al
 
 
 class SeluMLP(torch.nn.Module):
-    """One hidden layer of SELU units, one logit out (the seed paper's Adult model)."""
+    """One hidden layer of SELU units, one logit out (the seed paper's Adult model).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfair_ij.benchmark import SeluMLP
+    >>> SeluMLP(n_features=5)(torch.zeros(2, 5)).shape
+    torch.Size([2])
+    """
 
     def __init__(self, n_features, n_hidden=100):
         super().__init__()
@@ -29,6 +37,13 @@ def adult_splits(seed, *, sizes=SPLIT_SIZES):
         ``{"train": (X, y, s), "val": (X, y, s), "test": (X, y, s)}`` with X float32
         (one-hot categories, numeric columns standardised with train statistics),
         y in {0, 1} and s = 1 for women.
+
+    Examples
+    --------
+    >>> from skfair_ij.benchmark import adult_splits
+    >>> split = adult_splits(seed=0)
+    >>> [len(split[part][1]) for part in ("train", "val", "test")]
+    [21815, 10746, 12661]
     """
     adult = load_adult()
     X, y = adult.data, adult.target
@@ -48,7 +63,15 @@ def adult_splits(seed, *, sizes=SPLIT_SIZES):
 
 
 def make_mlp(n_features, seed, *, max_epochs=20, n_hidden=100):
-    """The ERM MLP as a skorch ``NeuralNetBinaryClassifier`` (Adam, 20 epochs)."""
+    """The ERM MLP as a skorch ``NeuralNetBinaryClassifier`` (Adam, 20 epochs).
+
+    Examples
+    --------
+    >>> from skfair_ij.benchmark import make_mlp
+    >>> net = make_mlp(n_features=104, seed=0)
+    >>> net.max_epochs, net.batch_size
+    (20, 128)
+    """
     from skorch import NeuralNetBinaryClassifier
 
     torch.manual_seed(seed)

@@ -81,6 +81,19 @@ def run_benchmark(
     -------
     results : DataFrame
         One row per method and seed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skfair_ij.benchmark import format_table, run_benchmark, summarize
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     results = run_benchmark(model="logreg", seeds=1, methods=["erm"], out=out,
+    ...                             progress=False)
+    >>> results[["method", "seed"]].values.tolist()
+    [['erm', 0]]
+    >>> summary = summarize(results)
+    >>> print(format_table(summary, "dp").splitlines()[0].split()[:3])
+    ['method', 'error', 'bal.']
     """
     if dataset != "adult":
         raise ValueError(f"Unknown dataset {dataset!r}; only 'adult' is bundled.")
@@ -140,7 +153,19 @@ def run_benchmark(
 
 
 def summarize(results):
-    """Mean and two standard errors per method (in the order first seen)."""
+    """Mean and two standard errors per method (in the order first seen).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skfair_ij.benchmark import summarize
+    >>> cols = ["test_error", "test_balanced_accuracy", "test_dp", "test_eo", "test_deo",
+    ...         "val_error", "val_dp", "fit_seconds"]
+    >>> rows = [dict(method="erm", seed=k, needs_s=False, **{c: 0.1 * (k + 1) for c in cols})
+    ...         for k in range(2)]
+    >>> round(float(summarize(pd.DataFrame(rows)).loc["erm", "test_error"]), 2)
+    0.15
+    """
     columns = [
         "test_error",
         "test_balanced_accuracy",
@@ -163,7 +188,7 @@ def summarize(results):
 
 
 def format_table(summary, fairness):
-    """Plain-text table: mean ± 2 s.e. over seeds."""
+    """Plain-text table: mean ± 2 s.e. over seeds (see :func:`run_benchmark`)."""
     header = (
         f"{'method':22} {'error':>15} {'bal. acc':>8} {'DP':>15} {'EO':>15} "
         f"{'DEO':>15} {'fit s':>7} {'s@predict':>9}"
@@ -188,6 +213,19 @@ def plot_pareto(summary, fairness, path):
     Two panels: every method, and a zoom on the methods near the best trade-off.
     Filled stars are this library's IJ edits, circles its refits, squares need
     the sensitive attribute at prediction time.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> import pandas as pd
+    >>> from skfair_ij.benchmark import plot_pareto
+    >>> summary = pd.DataFrame({"test_error": [0.15], "test_error_2se": [0.01],
+    ...     "test_dp": [0.2], "test_dp_2se": [0.01], "needs_s": [False], "n_seeds": [3]},
+    ...     index=["erm"])
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     path = plot_pareto(summary, "dp", os.path.join(out, "p.png"))
+    ...     print(os.path.exists(path))
+    True
     """
     try:
         import matplotlib

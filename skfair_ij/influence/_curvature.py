@@ -42,6 +42,16 @@ def conjugate_gradient(matvec, B, *, tol=1e-6, maxiter=200):
     X : Tensor of shape (D, k)
     info : dict
         ``n_iter`` and the final relative ``residual`` of each column.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfair_ij.influence import conjugate_gradient
+    >>> A = torch.tensor([[4.0, 1.0], [1.0, 3.0]], dtype=torch.float64)
+    >>> B = torch.tensor([[1.0], [2.0]], dtype=torch.float64)
+    >>> X, info = conjugate_gradient(lambda V: A @ V, B, tol=1e-12)
+    >>> torch.allclose(A @ X, B)
+    True
     """
     X = torch.zeros_like(B)
     R = B.clone()

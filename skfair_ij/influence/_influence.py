@@ -20,6 +20,26 @@ def fairness_influence(problem, curvature, fairness_gradient):
     Returns
     -------
     Tensor of shape (N,)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfair_ij.influence import (BinaryModelProblem, Curvature,
+    ...     fairness_influence, fairness_value_and_gradient, ij_parameter_change)
+    >>> torch.manual_seed(0) and None
+    >>> X = torch.randn(200, 3, dtype=torch.float64)
+    >>> s = (torch.rand(200) < 0.5).long()
+    >>> y = ((X[:, 0] + s) > 0.5).double()
+    >>> model = lambda th, X: X @ th
+    >>> theta = torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)
+    >>> problem = BinaryModelProblem(model, theta, X, y,
+    ...     l2_penalty=torch.full((3,), 0.01, dtype=torch.float64))
+    >>> value, g_F = fairness_value_and_gradient(model, theta, X, y, s,
+    ...     "demographic_parity")
+    >>> curvature = Curvature(problem, "exact")
+    >>> influences = fairness_influence(problem, curvature, g_F)
+    >>> influences.shape
+    torch.Size([200])
     """
     v = curvature.solve(fairness_gradient)
     return -problem.gradient_products(v)
@@ -40,6 +60,27 @@ def ij_parameter_change(problem, curvature, delta_w):
     Returns
     -------
     Tensor of shape (D,) or (D, k)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfair_ij.influence import (BinaryModelProblem, Curvature,
+    ...     fairness_influence, fairness_value_and_gradient, ij_parameter_change)
+    >>> torch.manual_seed(0) and None
+    >>> X = torch.randn(200, 3, dtype=torch.float64)
+    >>> s = (torch.rand(200) < 0.5).long()
+    >>> y = ((X[:, 0] + s) > 0.5).double()
+    >>> model = lambda th, X: X @ th
+    >>> theta = torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)
+    >>> problem = BinaryModelProblem(model, theta, X, y,
+    ...     l2_penalty=torch.full((3,), 0.01, dtype=torch.float64))
+    >>> value, g_F = fairness_value_and_gradient(model, theta, X, y, s,
+    ...     "demographic_parity")
+    >>> curvature = Curvature(problem, "exact")
+    >>> influences = fairness_influence(problem, curvature, g_F)
+    >>> step = ij_parameter_change(problem, curvature, -0.1 * influences)  # I-JACK, λ = 0.1
+    >>> bool(g_F @ step < 0)  # the fairness surrogate decreases to first order
+    True
     """
     delta_w = torch.as_tensor(delta_w)
     return -curvature.solve(problem.weighted_gradient_sum(delta_w)) / problem.n_samples
@@ -65,6 +106,28 @@ def discrete_path_parameter_changes(problem, curvature, influences, cuts, *, upw
     Returns
     -------
     Tensor of shape (D, k)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfair_ij.influence import (BinaryModelProblem, Curvature,
+    ...     fairness_influence, fairness_value_and_gradient, ij_parameter_change)
+    >>> torch.manual_seed(0) and None
+    >>> X = torch.randn(200, 3, dtype=torch.float64)
+    >>> s = (torch.rand(200) < 0.5).long()
+    >>> y = ((X[:, 0] + s) > 0.5).double()
+    >>> model = lambda th, X: X @ th
+    >>> theta = torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)
+    >>> problem = BinaryModelProblem(model, theta, X, y,
+    ...     l2_penalty=torch.full((3,), 0.01, dtype=torch.float64))
+    >>> value, g_F = fairness_value_and_gradient(model, theta, X, y, s,
+    ...     "demographic_parity")
+    >>> curvature = Curvature(problem, "exact")
+    >>> from skfair_ij.influence import discrete_path_parameter_changes
+    >>> influences = fairness_influence(problem, curvature, g_F)
+    >>> discrete_path_parameter_changes(problem, curvature, influences,
+    ...                                 torch.tensor([1, 10, 50])).shape
+    torch.Size([3, 3])
     """
     key = influences.abs() if upweight else influences
     order = torch.argsort(key, descending=True, stable=True)

@@ -20,7 +20,15 @@ PREDICT_CHUNK = 2**15  # rows per forward pass when predicting
 
 
 def logistic_loss(logits, y):
-    """Per-sample logistic loss ``softplus(f) - y f`` (numerically stable)."""
+    """Per-sample logistic loss ``softplus(f) - y f`` (numerically stable).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfair_ij.influence import logistic_loss
+    >>> logistic_loss(torch.tensor([0.0, 100.0]), torch.tensor([1.0, 1.0]))
+    tensor([0.6931, 0.0000])
+    """
     return torch.nn.functional.softplus(logits) - y * logits
 
 
@@ -39,6 +47,15 @@ def logit_jacobian(logit_fn, theta, X):
     Tensor of shape (n, D)
         Row n is ``∇θ f(θ, x_n)``, computed directly (never recovered from a loss
         gradient, which fails when probabilities saturate).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfair_ij.influence import logit_jacobian
+    >>> X = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    >>> logit_jacobian(lambda th, X: X @ th, torch.zeros(2), X)  # linear: J = X
+    tensor([[1., 2.],
+            [3., 4.]])
     """
 
     def single(th, x):
@@ -64,6 +81,15 @@ def per_sample_grads(logit_fn, theta, X, y, weight=None):
     -------
     Tensor of shape (n, D)
         Row n is ``b_n ∇θ ℓ(y_n, f(θ, x_n))``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfair_ij.influence import per_sample_grads
+    >>> X = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    >>> per_sample_grads(lambda th, X: X @ th, torch.zeros(2), X, torch.tensor([1.0, 0.0]))
+    tensor([[-0.5000, -1.0000],
+            [ 1.5000,  2.0000]])
     """
 
     def single(th, x, target):
@@ -96,6 +122,20 @@ class BinaryModelProblem:
         takes an eighth of it). If the whole N × D Jacobian fits in a quarter of
         the budget, it is computed once and cached; otherwise Jacobian-vector
         products are streamed with ``torch.func.jvp``/``vjp``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfair_ij.influence import BinaryModelProblem
+    >>> X = torch.randn(100, 3, dtype=torch.float64)
+    >>> y = (X[:, 0] > 0).double()
+    >>> problem = BinaryModelProblem(lambda th, X: X @ th, torch.zeros(3, dtype=torch.float64),
+    ...                              X, y)
+    >>> problem.n_samples, problem.n_params
+    (100, 3)
+    >>> v = torch.ones(3, dtype=torch.float64)
+    >>> torch.allclose(problem.gauss_newton_product(v), problem.dense_gauss_newton() @ v)
+    True
     """
 
     def __init__(

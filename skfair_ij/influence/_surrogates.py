@@ -55,6 +55,14 @@ def gap_from_cell_means(means, shape):
     Returns
     -------
     Tensor (scalar)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfair_ij.influence import gap_from_cell_means
+    >>> means = torch.tensor([0.2, 0.6, 0.3, 0.9])  # cells (group, label), 2 groups
+    >>> round(float(gap_from_cell_means(means, (2, 2))), 4)  # |0.2-0.3| + |0.6-0.9|
+    0.4
     """
     return gap_terms_from_cell_means(means, shape).sum()
 
@@ -98,6 +106,16 @@ def fairness_surrogate(proba, y, groups, criterion, n_groups=None, weight=None):
     Returns
     -------
     Tensor (scalar), differentiable with respect to ``proba``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfair_ij.influence import fairness_surrogate
+    >>> proba = torch.tensor([0.9, 0.7, 0.2, 0.4])
+    >>> groups = torch.tensor([0, 0, 1, 1])
+    >>> y = torch.tensor([1.0, 0.0, 1.0, 0.0])
+    >>> round(float(fairness_surrogate(proba, y, groups, "demographic_parity")), 4)
+    0.5
     """
     n_groups = int(groups.max()) + 1 if n_groups is None else n_groups
     cells, shape = _cells(criterion, groups, y, n_groups)
@@ -139,6 +157,17 @@ def fairness_value_and_gradient(
     -------
     value : float, or ndarray of shape (T,) when ``per_term``
     gradient : Tensor of shape (D,), or (T, D) when ``per_term``
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfair_ij.influence import fairness_value_and_gradient
+    >>> X = torch.tensor([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0], [1.0, 3.0]])
+    >>> groups, y = torch.tensor([0, 0, 1, 1]), torch.tensor([0.0, 1.0, 0.0, 1.0])
+    >>> value, grad = fairness_value_and_gradient(
+    ...     lambda th, X: X @ th, torch.zeros(2), X, y, groups, "demographic_parity")
+    >>> value, grad.shape
+    (0.0, torch.Size([2]))
     """
     device, dtype = theta.device, theta.dtype
     y = y.to(device, dtype)
