@@ -283,3 +283,34 @@ def test_equalized_odds_terms_as_constraints(biased, n_steps):
     assert after < 0.5 * before
     assert clf.path_["step"].max() < n_steps
     assert np.all(np.diff(clf.path_["lambda"]) >= 0)
+
+
+def test_reweighter_refits_a_skorch_net(biased):
+    import torch
+    from skorch import NeuralNetBinaryClassifier
+
+    from skfair_ij.benchmark import SeluMLP
+
+    X, y, s, Xv, yv, sv = biased
+    X, Xv = X.astype(np.float32), Xv.astype(np.float32)
+    torch.manual_seed(0)
+    net = NeuralNetBinaryClassifier(
+        SeluMLP,
+        module__n_features=5,
+        module__n_hidden=16,
+        max_epochs=5,
+        lr=0.05,
+        train_split=None,
+        verbose=0,
+    )
+    rw = FairReweighter(net, damping=3e-2).fit(
+        X, y, sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv
+    )
+    assert isinstance(rw.estimator_, NeuralNetBinaryClassifier)
+    assert rw.sample_weight_.shape == (len(X),) and rw.sample_weight_.min() >= 0
+    before = demographic_parity_difference(
+        yv, rw.initial_estimator_.predict(Xv), sensitive_features=sv
+    )
+    after = demographic_parity_difference(yv, rw.predict(Xv), sensitive_features=sv)
+    assert after < before
+    assert net.get_params()["max_epochs"] == 5 and not hasattr(net, "module_")
