@@ -22,6 +22,19 @@ class ModelAdapter:
       intermediate layer for nets, the inputs for linear models);
     * ``with_parameters(theta)`` — a deep copy of the model, of the same type,
       holding ``theta``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skfair_ij.adapters import ModelAdapter, get_adapter
+    >>> X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 0, 1, 1])
+    >>> adapter = get_adapter(LogisticRegression().fit(X, y))
+    >>> isinstance(adapter, ModelAdapter)
+    True
+    >>> problem = adapter.make_problem(X, y)
+    >>> problem.n_samples, problem.n_params
+    (4, 2)
     """
 
     dtype = torch.float32

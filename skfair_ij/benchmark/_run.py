@@ -188,7 +188,19 @@ def summarize(results):
 
 
 def format_table(summary, fairness):
-    """Plain-text table: mean ± 2 s.e. over seeds (see :func:`run_benchmark`)."""
+    """Plain-text table: mean ± 2 s.e. over seeds.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skfair_ij.benchmark import format_table, summarize
+    >>> cols = ["test_error", "test_balanced_accuracy", "test_dp", "test_eo", "test_deo",
+    ...         "val_error", "val_dp", "fit_seconds"]
+    >>> rows = [dict(method="erm", seed=k, needs_s=False, **{c: 0.1 for c in cols})
+    ...         for k in range(2)]
+    >>> print(format_table(summarize(pd.DataFrame(rows)), "dp").splitlines()[2][:38])
+    erm                      0.100 ± 0.000
+    """
     header = (
         f"{'method':22} {'error':>15} {'bal. acc':>8} {'DP':>15} {'EO':>15} "
         f"{'DEO':>15} {'fit s':>7} {'s@predict':>9}"

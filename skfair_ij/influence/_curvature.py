@@ -22,7 +22,24 @@ CURVATURE_PRODUCTS = ("gauss_newton", "hessian")
 
 
 class InfluenceConvergenceWarning(UserWarning):
-    """Conjugate gradient stopped before reaching its tolerance."""
+    """Conjugate gradient stopped before reaching its tolerance.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import torch
+    >>> from skfair_ij.influence import BinaryModelProblem, Curvature
+    >>> from skfair_ij.influence import InfluenceConvergenceWarning
+    >>> X = torch.randn(50, 4, dtype=torch.float64)
+    >>> problem = BinaryModelProblem(lambda th, X: X @ th, torch.zeros(4, dtype=torch.float64),
+    ...                              X, (X[:, 0] > 0).double())
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = Curvature(problem, "cg", maxiter=1, tol=1e-12).solve(
+    ...         torch.ones(4, dtype=torch.float64))
+    >>> any(issubclass(w.category, InfluenceConvergenceWarning) for w in caught)
+    True
+    """
 
 
 def conjugate_gradient(matvec, B, *, tol=1e-6, maxiter=200):
