@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from ..influence import BinaryModelProblem
+from ..influence._problem import PREDICT_CHUNK
 
 
 class ModelAdapter:
@@ -106,7 +107,7 @@ class ModelAdapter:
         X = self.to_tensor(X)
         with torch.no_grad():
             out = [
-                self.logit_fn(theta, X[s : s + 2**15].to(self.device)).reshape(-1)
-                for s in range(0, len(X), 2**15)
+                self.logit_fn(theta, X[s : s + PREDICT_CHUNK].to(self.device)).reshape(-1)
+                for s in range(0, len(X), PREDICT_CHUNK)
             ]
         return torch.cat(out).cpu().numpy() if out else np.empty(0)

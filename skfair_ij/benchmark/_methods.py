@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .. import FairIJClassifier, FairReweighter
@@ -126,7 +127,7 @@ def finetune(ctx, *, n_steps=300, lr=1e-3, every=5, tolerance=0.02):
         thetas = torch.stack(snapshots)
 
         def proba(X, th):
-            return 1 / (1 + np.exp(-adapter.decision_function(X, th)))
+            return expit(adapter.decision_function(X, th))
 
         path = {"lambda": np.arange(len(snapshots)) * every}
         path.update(evaluate_path(proba, thetas, X_t, yv, sv, ctx.fairness))

@@ -340,14 +340,3 @@ class BinaryModelProblem:
         for rows, J in self.jacobians():
             diag += (self.residual[rows, None] ** 2 * J**2).sum(0)
         return diag / self.n_samples + self.l2_penalty
-
-    # ------------------------------------------------------------------ prediction
-    def logits(self, X, theta=None):
-        """Logits of X (any number of rows) under ``theta`` (default: trained)."""
-        theta = self.theta if theta is None else theta
-        out, step = [], PREDICT_CHUNK
-        with torch.no_grad():
-            for start in range(0, len(X), step):
-                chunk = X[start : start + step].to(self.device, self.dtype)
-                out.append(self.logit_fn(theta, chunk).reshape(-1))
-        return torch.cat(out) if out else torch.empty(0, dtype=self.dtype)
