@@ -59,6 +59,13 @@ class FairReweighter(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, Ba
         the data of a model without gradients (e.g. gradient boosting).
     n_rounds : int, default=1
         Rounds of re-weighting.
+    refit_candidates : int, default=1
+        How the λ of the (last) refit is chosen. 1: the λ selected on the IJ
+        path, one refit. k > 1: refit at the IJ-selected λ times ``2**j`` for
+        ``j = 1, 0, -1, ..., -(k-2)`` (k candidates) and at λ = 0, score each
+        refit on the validation data, and select among them with ``selection``
+        and ``tolerance`` (k + 1 refits). Use it when the refitted model leaves
+        the regime where the IJ is accurate (large drop-K edits of nets).
     fairness, weighting, hessian, curvature, damping, lambdas, n_steps, selection, \
 tolerance, validation_fraction, prefit, sensitive_column, drop_sensitive, \
 simjack_features, simjack_epsilon, cg_tol, cg_maxiter, memory_budget, device, \
@@ -82,6 +89,9 @@ adapter_kwargs, random_state, verbose
         The IJ λ path of the last round.
     lambdas_ : list of float
         λ of every round.
+    refit_path_ : dict of ndarray or None
+        With ``refit_candidates > 1``: the λ of every candidate refit with its
+        validation accuracy and gaps (the keys of ``path_``); None otherwise.
     classes_, n_features_in_, feature_names_in_
         As in scikit-learn.
 
@@ -109,13 +119,14 @@ adapter_kwargs, random_state, verbose
         *,
         influence_estimator=None,
         n_rounds=1,
+        refit_candidates=1,
         fairness="demographic_parity",
         weighting="ijack",
         hessian="cg",
         curvature="gauss_newton",
         damping=1e-2,
         lambdas=None,
-        n_steps=3,
+        n_steps=1,
         selection="one_se",
         tolerance=0.02,
         validation_fraction=0.3,
@@ -124,7 +135,7 @@ adapter_kwargs, random_state, verbose
         drop_sensitive=False,
         simjack_features=None,
         simjack_epsilon=1.0,
-        cg_tol=1e-4,
+        cg_tol=1e-3,
         cg_maxiter=100,
         memory_budget=None,
         device="cpu",
@@ -135,6 +146,7 @@ adapter_kwargs, random_state, verbose
         self.estimator = estimator
         self.influence_estimator = influence_estimator
         self.n_rounds = n_rounds
+        self.refit_candidates = refit_candidates
         self.fairness = fairness
         self.weighting = weighting
         self.hessian = hessian
@@ -186,6 +198,9 @@ adapter_kwargs, random_state, verbose
         train_idx, X_v, y_v, g_v = self._validation_split(
             X, y, groups, X_val, y_val, sensitive_features_val
         )
+        n_candidates = int(self.refit_candidates)
+        if n_candidates < 1:
+            raise ValueError(f"refit_candidates must be >= 1, got {self.refit_candidates}.")
         X_tr, y_tr = X[train_idx], y[train_idx]
         model = self._fit_base(influence_model, prefit, X_tr, y_tr)
         self.initial_estimator_ = model
@@ -196,12 +211,21 @@ adapter_kwargs, random_state, verbose
                 model, X_tr, y_tr, X_v, y_v, g_v, lambdas, sample_weight=current
             )
             index = _path.select_lambda(path, self.selection, self.tolerance)
-            new = np.clip(weights_at(index), 0, None)
-            weights = weights * new
-            self.lambdas_.append(float(path["lambda"][index]))
             if round_ + 1 < int(self.n_rounds):
+                weights = weights * np.clip(weights_at(index), 0, None)
+                self.lambdas_.append(float(path["lambda"][index]))
                 model = self._fit_base(influence_model, False, X_tr, y_tr, sample_weight=weights)
-        self.estimator_ = self._fit_base(final, False, X_tr, y_tr, sample_weight=weights)
+        previous = weights
+        self.refit_path_ = None
+        if n_candidates > 1 and path["lambda"][index] > 0 and not callable(self.selection):
+            index, self.estimator_ = self._select_by_refits(
+                final, X_tr, y_tr, X_v, y_v, g_v, path, index, weights_at, previous
+            )
+        else:
+            w = previous * np.clip(weights_at(index), 0, None)
+            self.estimator_ = self._fit_base(final, False, X_tr, y_tr, sample_weight=w)
+        weights = previous * np.clip(weights_at(index), 0, None)
+        self.lambdas_.append(float(path["lambda"][index]))
         self.sample_weight_ = weights
         self.influences_ = influences
         self.train_indices_ = train_idx
@@ -209,6 +233,41 @@ adapter_kwargs, random_state, verbose
         self.path_ = path
         self.best_index_ = index
         return self
+
+    def _select_by_refits(
+        self, final, X_tr, y_tr, X_v, y_v, g_v, path, index, weights_at, previous
+    ):
+        """Refit at several λ of the IJ path and select among the refits.
+
+        Returns the index (into ``path``) of the selected λ and its refit.
+        """
+        lams = path["lambda"]
+        k = int(self.refit_candidates)
+        targets = lams[index] * 2.0 ** np.arange(1, -(k - 1), -1)
+        candidates = [int(np.argmin(lams))]  # λ = 0: the reference accuracy
+        for target in targets:
+            nearest = int(np.argmin(np.abs(lams - target)))
+            if nearest not in candidates:
+                candidates.append(nearest)
+        candidates.sort(key=lambda i: lams[i])
+        models = []
+        for i in candidates:
+            w = previous * np.clip(weights_at(i), 0, None)
+            models.append(self._fit_base(final, False, X_tr, y_tr, sample_weight=w))
+            if self.verbose:
+                print(f"[{type(self).__name__}] refit at λ={lams[i]:.3g}")
+        X_val = fit_inputs(models[0], X_v)[0]
+
+        def positive_proba(X, model):
+            return np.asarray(model.predict_proba(X))[:, 1]
+
+        refit_path = {"lambda": lams[candidates]}
+        refit_path.update(
+            _path.evaluate_path(positive_proba, models, X_val, y_v, g_v, self.fairness)
+        )
+        self.refit_path_ = refit_path
+        chosen = _path.select_lambda(refit_path, self.selection, self.tolerance)
+        return candidates[chosen], models[chosen]
 
     def fit_resample(self, X, y, *, sensitive_features=None):
         """Fit, then return the training rows resampled by the discrete weights.

@@ -215,6 +215,33 @@ def test_reweighter_with_proxy_and_resampling(biased):
     assert len(two_rounds.lambdas_) == 2
 
 
+@pytest.mark.parametrize("weighting", ["fair_ij", "ijack"])
+def test_reweighter_selects_lambda_by_refits(biased, weighting):
+    """refit_candidates=k refits at λ=0 and k multiples of the IJ-selected λ,
+    scores the refits on validation data and keeps the selected one."""
+    X, y, s, Xv, yv, sv = biased
+    kw = dict(sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
+    ij = FairReweighter(LogisticRegression(), weighting=weighting).fit(X, y, **kw)
+    assert ij.refit_path_ is None
+    rw = FairReweighter(LogisticRegression(), weighting=weighting, refit_candidates=3)
+    rw.fit(X, y, **kw)
+    refits = rw.refit_path_
+    assert refits["lambda"][0] == 0 and 3 <= len(refits["lambda"]) <= 4
+    assert np.all(np.diff(refits["lambda"]) > 0)
+    assert ij.lambda_ in refits["lambda"] and refits["lambda"].max() > ij.lambda_
+    chosen = int(np.flatnonzero(refits["lambda"] == rw.lambda_)[0])
+    # the kept model is the refit with the final weights, scored as recorded
+    again = LogisticRegression().fit(X, y, sample_weight=rw.sample_weight_)
+    np.testing.assert_allclose(again.coef_, rw.estimator_.coef_, rtol=1e-6)
+    gap = demographic_parity_difference(yv, rw.predict(Xv), sensitive_features=sv)
+    assert gap == pytest.approx(refits["val_gap"][chosen])
+    assert gap < demographic_parity_difference(
+        yv, LogisticRegression().fit(X, y).predict(Xv), sensitive_features=sv
+    )
+    with pytest.raises(ValueError, match="refit_candidates"):
+        FairReweighter(refit_candidates=0).fit(X, y, sensitive_features=s)
+
+
 def test_bad_input_messages(biased):
     X, y, s, *_ = biased
     with pytest.raises(ValueError, match="Only binary classification"):

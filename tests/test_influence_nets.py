@@ -192,3 +192,54 @@ def test_single_group_validation(binary_net, data):
             torch.zeros(len(Xv), dtype=torch.long),
             "demographic_parity",
         )
+
+
+def _dense_gauss_newton(problem):
+    J = torch.func.jacrev(lambda th: problem.logit_fn(th, problem.X))(problem.theta)
+    H = J.T @ (problem.curvature[:, None] * J) / problem.n_samples
+    return H + torch.diag(problem.l2_penalty)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_gauss_newton_product_streamed_equals_dense(data, fused, monkeypatch):
+    """The fused (forward-mode + backward) product and its torch.func fallback
+    both equal the dense Gauss-Newton matrix, with several chunks and columns."""
+    X, y, *_ = data
+    torch.manual_seed(0)
+    adapter = TorchModuleAdapter(MLP().double(), weight_decay=1e-3)
+    # a small budget forces several chunks and no cached Jacobian
+    problem = adapter.make_problem(X.astype(np.float64), y, memory_budget=64 * 8 * 8 * 200)
+    assert problem._jacobian is None and problem.chunk_size < problem.n_samples
+    if not fused:  # a model with an operation that has no forward-mode derivative
+
+        def no_forward_ad(rows, columns):
+            raise NotImplementedError("no forward AD formula")
+
+        monkeypatch.setattr(problem, "_fused_gauss_newton_chunk", no_forward_ad)
+    V = torch.randn(problem.n_params, 3, dtype=torch.float64)
+    expected = _dense_gauss_newton(problem) @ V
+    torch.testing.assert_close(problem.gauss_newton_product(V), expected)
+    assert problem._fused_products is fused  # the fallback is taken once and kept
+
+
+def test_recycled_solves_match_cold_solves(binary_net, data):
+    """Warm starts from earlier CG directions change the iterations, not the result."""
+    X, y, _, Xv, yv, sv = data
+    adapter = get_adapter(binary_net)
+    problem = adapter.make_problem(X, y)
+    _, g_F = fairness_value_and_gradient(
+        adapter.logit_fn, adapter.theta, adapter.to_tensor(Xv), torch.as_tensor(yv),
+        torch.as_tensor(sv), "demographic_parity",
+    )
+    warm = Curvature(problem, "cg", damping=1e-2, tol=1e-6, maxiter=500)
+    v = warm.solve(g_F)
+    cold_iterations = warm.info_["n_iter"]
+    influences = -problem.gradient_products(v)
+    b = problem.weighted_gradient_sum(influences) / problem.n_samples
+    second = warm.solve(b)
+    warm_iterations = warm.info_["n_iter"]
+    cold = Curvature(problem, "cg", damping=1e-2, tol=1e-6, maxiter=500)
+    expected = cold.solve(b)
+    torch.testing.assert_close(second, expected, rtol=1e-3, atol=1e-5 * float(expected.abs().max()))
+    assert warm_iterations < cold.info_["n_iter"]
+    assert cold_iterations > 0

@@ -19,6 +19,7 @@ import torch
 
 CURVATURE_METHODS = ("exact", "cg", "diagonal", "identity")
 CURVATURE_PRODUCTS = ("gauss_newton", "hessian")
+MAX_RECYCLED = 64  # CG search directions kept to warm-start later solves
 
 
 class InfluenceConvergenceWarning(UserWarning):
@@ -42,7 +43,7 @@ class InfluenceConvergenceWarning(UserWarning):
     """
 
 
-def conjugate_gradient(matvec, B, *, tol=1e-6, maxiter=200):
+def conjugate_gradient(matvec, B, *, x0=None, ax0=None, tol=1e-6, maxiter=200, record=None):
     """Solve ``A X = B`` column by column with conjugate gradient.
 
     Parameters
@@ -50,15 +51,23 @@ def conjugate_gradient(matvec, B, *, tol=1e-6, maxiter=200):
     matvec : callable
         ``matvec(V (D, k)) -> (D, k)``, symmetric positive definite.
     B : Tensor of shape (D, k)
+    x0 : Tensor of shape (D, k), default=None
+        Starting point (zeros when None).
+    ax0 : Tensor of shape (D, k), default=None
+        ``A x0`` when already known (saves one product).
     tol : float, default=1e-6
         Relative residual ``‖A x - b‖ / ‖b‖`` at which a column stops.
     maxiter : int, default=200
+    record : callable, default=None
+        ``record(P, AP)`` receives the search directions of every iteration and
+        their products (the columns still running), e.g. to recycle them.
 
     Returns
     -------
     X : Tensor of shape (D, k)
     info : dict
-        ``n_iter`` and the final relative ``residual`` of each column.
+        ``n_iter`` and the final relative ``residual`` of each column (the
+        recursively updated residual, which costs no extra product).
 
     Examples
     --------
@@ -70,8 +79,11 @@ def conjugate_gradient(matvec, B, *, tol=1e-6, maxiter=200):
     >>> torch.allclose(A @ X, B)
     True
     """
-    X = torch.zeros_like(B)
-    R = B.clone()
+    if x0 is None:
+        X, R = torch.zeros_like(B), B.clone()
+    else:
+        X = x0.clone()
+        R = B - (matvec(x0) if ax0 is None else ax0)
     P = R.clone()
     rs = (R * R).sum(0)
     b_norm = B.norm(dim=0).clamp(min=torch.finfo(B.dtype).tiny)
@@ -83,6 +95,9 @@ def conjugate_gradient(matvec, B, *, tol=1e-6, maxiter=200):
             break
         AP = matvec(P)
         curvature = (P * AP).sum(0)
+        if record is not None:
+            running = ~done & (curvature > 0)
+            record(P[:, running], AP[:, running])
         alpha = torch.where(done | (curvature <= 0), torch.zeros_like(rs), rs / curvature)
         X += alpha * P
         R -= alpha * AP
@@ -90,8 +105,7 @@ def conjugate_gradient(matvec, B, *, tol=1e-6, maxiter=200):
         done = done | (rs_new.sqrt() <= tol * b_norm) | (curvature <= 0)
         P = R + torch.where(done, torch.zeros_like(rs), rs_new / rs.clamp(min=1e-300)) * P
         rs = rs_new
-    residual = (B - matvec(X)).norm(dim=0) / b_norm
-    return X, {"n_iter": n_iter, "residual": residual}
+    return X, {"n_iter": n_iter, "residual": rs.sqrt() / b_norm}
 
 
 class Curvature:
@@ -148,6 +162,13 @@ class Curvature:
         self.problem, self.method, self.product = problem, method, product
         self.damping, self.tol, self.maxiter = float(damping), tol, maxiter
         self.info_ = {}
+        # search directions P and products H P of earlier CG solves: a new
+        # right-hand side starts from its Galerkin projection on their span
+        itemsize = torch.finfo(problem.dtype).bits // 8
+        self._max_recycled = int(
+            min(MAX_RECYCLED, problem.memory_budget // max(1, 8 * problem.n_params * itemsize))
+        )
+        self._recycled_P, self._recycled_AP = [], []
         if method == "exact":
             self._factorize()
         elif method == "diagonal":
@@ -184,6 +205,34 @@ class Curvature:
             out = self.problem.hessian_product(V)
         return out + self.damping * V
 
+    def _record(self, P, AP):
+        self._recycled_P.append(P.clone())
+        self._recycled_AP.append(AP.clone())
+        while sum(p.shape[1] for p in self._recycled_P) > self._max_recycled:
+            self._recycled_P.pop(0)
+            self._recycled_AP.pop(0)
+
+    def _recycled_guess(self, B):
+        """Galerkin projection of ``H⁻¹ B`` on the recycled directions.
+
+        Returns ``(x0, H x0)``, or ``(None, None)`` when nothing is recycled.
+        The small system is solved in float64 with a cut-off, since directions of
+        different solves may be nearly dependent.
+        """
+        if not self._recycled_P:
+            return None, None
+        W, AW = torch.cat(self._recycled_P, 1), torch.cat(self._recycled_AP, 1)
+        small = (W.T @ AW).double()
+        small = (small + small.T) / 2
+        rhs = (W.T @ B).double()
+        evals, evecs = torch.linalg.eigh(small)
+        keep = evals > evals.max() * 1e-6
+        if not bool(keep.any()):
+            return None, None
+        C = evecs[:, keep] @ ((evecs[:, keep].T @ rhs) / evals[keep, None])
+        C = C.to(B.dtype)
+        return W @ C, AW @ C
+
     def solve(self, B):
         """``(H + damping I)⁻¹ B`` for B (D,) or (D, k)."""
         squeeze = B.ndim == 1
@@ -198,7 +247,16 @@ class Curvature:
             else:
                 X = torch.linalg.lu_solve(*self._lu, B)
         else:
-            X, info = conjugate_gradient(self.matvec, B, tol=self.tol, maxiter=self.maxiter)
+            x0, ax0 = self._recycled_guess(B)
+            X, info = conjugate_gradient(
+                self.matvec,
+                B,
+                x0=x0,
+                ax0=ax0,
+                tol=self.tol,
+                maxiter=self.maxiter,
+                record=self._record if self._max_recycled > 0 else None,
+            )
             self.info_ = info
             worst = float(info["residual"].max())
             if worst > 10 * self.tol:

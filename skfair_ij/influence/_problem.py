@@ -13,6 +13,7 @@ by a memory budget; no N × D matrix is built unless it fits in that budget.
 """
 
 import torch
+import torch.autograd.forward_ad as fwAD
 from torch.func import grad, vmap
 
 DEFAULT_MEMORY_BUDGET = 512 * 2**20  # bytes
@@ -177,6 +178,7 @@ class BinaryModelProblem:
             curvature.append(p * (1 - p) * b)
         self.residual, self.curvature = torch.cat(residual), torch.cat(curvature)
         self._jacobian = None
+        self._fused_products = True
         if self.n_samples * self.n_params * itemsize <= self.memory_budget // 4:
             cache = torch.empty(
                 (self.n_samples, self.n_params), dtype=self.dtype, device=self.device
@@ -295,9 +297,44 @@ class BinaryModelProblem:
         columns = V.reshape(self.n_params, -1)
         out = torch.zeros_like(columns)
         for rows in self.chunks():
-            out += self._vjp(rows, self.curvature[rows, None] * self._jvp(rows, columns))
+            out += self._gauss_newton_chunk(rows, columns)
         out = out / self.n_samples + self.l2_penalty[:, None] * columns
         return out.reshape(V.shape)
+
+    def _gauss_newton_chunk(self, rows, columns):
+        """``J_rowsᵀ diag(s_rows) J_rows V`` for V (D, k)."""
+        if self._jacobian is not None:
+            J = self._jacobian[rows]
+            return J.T @ (self.curvature[rows, None] * (J @ columns))
+        if self._fused_products:
+            try:
+                return self._fused_gauss_newton_chunk(rows, columns)
+            except (RuntimeError, NotImplementedError):
+                # an operation of the model without a forward-mode derivative
+                self._fused_products = False
+        return self._vjp(rows, self.curvature[rows, None] * self._jvp(rows, columns))
+
+    def _fused_gauss_newton_chunk(self, rows, columns):
+        # One forward pass carries both the logits (recorded for the backward
+        # pass) and their tangent J v (forward-mode AD); the backward pass of the
+        # same graph gives Jᵀ (s ⊙ J v). About half the work of a separate
+        # torch.func jvp and vjp, which each run their own forward pass.
+        X = self._rows(rows)[0]
+        weight = self.curvature[rows]
+        out = torch.empty_like(columns)
+        with torch.enable_grad():
+            theta = self.theta.detach().requires_grad_(True)
+            for j in range(columns.shape[1]):
+                with fwAD.dual_level():
+                    dual = fwAD.make_dual(theta, columns[:, j].contiguous())
+                    logits, tangent = fwAD.unpack_dual(self.logit_fn(dual, X).reshape(-1))
+                if tangent is None:  # the logits do not depend on θ
+                    out[:, j] = 0.0
+                    continue
+                (out[:, j],) = torch.autograd.grad(
+                    logits, theta, grad_outputs=weight * tangent.detach()
+                )
+        return out
 
     def hessian_product(self, V):
         """Exact Hessian of the training objective times V (D,) or (D, k)."""

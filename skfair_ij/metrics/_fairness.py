@@ -211,6 +211,40 @@ def error_rate_difference(y_true, y_pred, *, sensitive_features, sample_weight=N
     return _group_rate_gap(errors, np.ones_like(errors), codes, weight)
 
 
+def hard_gaps(true_pos, pred_pos, codes):
+    """All four gaps at once, for inputs already validated (no checks, no warnings).
+
+    Used on the λ path, where the same validation labels and groups are scored
+    for many predictions.
+
+    Parameters
+    ----------
+    true_pos, pred_pos : ndarray of bool
+        ``y_true == 1`` and ``y_pred == 1``.
+    codes : ndarray of int
+        Group codes from :func:`check_sensitive_features`.
+
+    Returns
+    -------
+    dict
+        ``demographic_parity``, ``equalized_odds`` (sum of the two gaps),
+        ``equal_opportunity`` and ``error_rate``, as the public metrics compute
+        them with unit weights.
+    """
+    weight = np.ones(len(codes))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        tpr = _group_rate_gap(pred_pos, true_pos, codes, weight)
+        fpr = _group_rate_gap(pred_pos, ~true_pos, codes, weight)
+        errors = true_pos != pred_pos
+        return {
+            "demographic_parity": _group_rate_gap(pred_pos, np.ones_like(pred_pos), codes, weight),
+            "equalized_odds": tpr + fpr,
+            "equal_opportunity": tpr,
+            "error_rate": _group_rate_gap(errors, np.ones_like(errors), codes, weight),
+        }
+
+
 METRICS = {
     "demographic_parity": demographic_parity_difference,
     "equalized_odds": equalized_odds_difference,
