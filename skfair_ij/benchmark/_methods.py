@@ -77,7 +77,7 @@ def _ij(weighting, **overrides):
     return method
 
 
-def _refit(weighting):
+def _refit(weighting, refit_candidates=1):
     def method(ctx):
         X, y, _ = ctx.train
         rw = FairReweighter(
@@ -86,6 +86,7 @@ def _refit(weighting):
             prefit=True,
             fairness=ctx.fairness,
             weighting=weighting,
+            refit_candidates=refit_candidates,
             **RECOMMENDED,
         )
         rw, seconds = _timed(lambda: rw.fit(X, y, **_fit_kwargs(ctx)))
@@ -234,8 +235,10 @@ METHODS = {
     "drop_upweight": _ij("drop_upweight"),
     "ijack": _ij("ijack"),
     "simjack": _ij("simjack"),
-    "fair_ij_refit": _refit("fair_ij"),
-    "drop_upweight_refit": _refit("drop_upweight"),
+    # drop-K edits of a net leave the regime where the IJ predicts a refit well:
+    # λ is chosen among 3 multiples of the IJ choice by actual refits
+    "fair_ij_refit": _refit("fair_ij", refit_candidates=3),
+    "drop_upweight_refit": _refit("drop_upweight", refit_candidates=3),
     "ijack_refit": _refit("ijack"),
     "simjack_refit": _refit("simjack"),
     "ijack_diagonal": _ij("ijack", hessian="diagonal", damping=1e-2),
