@@ -296,7 +296,8 @@ class FairInfluenceMixin:
                 maxiter=self.cg_maxiter,
             )
             # one solve per gap term; I_n on the whole gap is the sum over terms
-            term_influences = -problem.gradient_products(curvature.solve(term_gradients.T))
+            term_solutions = curvature.solve(term_gradients.T)  # (D, T): H⁻¹ g_t
+            term_influences = -problem.gradient_products(term_solutions)
             influences = term_influences.sum(1)
             if step == 0:
                 first_influences = influences.cpu().numpy()
@@ -309,6 +310,7 @@ class FairInfluenceMixin:
                     term_influences,
                     term_values,
                     term_gradients,
+                    term_solutions,
                     self.weighting,
                     lambdas,
                     features=features,

@@ -46,6 +46,7 @@ def linear_path(
     term_influences,
     term_values,
     term_gradients,
+    term_solutions,
     rule,
     lambdas,
     *,
@@ -73,6 +74,11 @@ def linear_path(
         Surrogate value of each term.
     term_gradients : Tensor of shape (T, D)
         Gradient of each term.
+    term_solutions : Tensor of shape (D, T)
+        ``H⁻¹ g_t`` of each term (the solves behind the influences). With them
+        the constraint matrix ``M_st = g_sᵀ H⁻¹ G a_t / N = (H⁻¹ g_s)ᵀ G a_t / N``
+        needs one streamed pass and no solve, and the direction one solve
+        whatever the number of terms.
 
     Returns
     -------
@@ -96,22 +102,23 @@ def linear_path(
             ],
             dim=1,
         )
-    U = ij_parameter_change(problem, curvature, -A)  # (D, T): θ change per unit λ_t
     values = np.asarray(term_values, dtype=float)
-    a, u = A.sum(1), U.sum(1)
+    # slopes: M[s, t] = g_sᵀ (θ change per unit λ_t), by the symmetry of H
+    M_all = (
+        (term_solutions.T @ problem.weighted_gradient_sum(A)) / problem.n_samples
+    ).double().cpu().numpy()
+    a = A.sum(1)
     scale = None
     active = np.flatnonzero(values > 0)
     if per_term and len(values) > 1 and len(active) > 1:
-        M = (term_gradients[active] @ U[:, active]).double().cpu().numpy()
+        M = M_all[np.ix_(active, active)]
         c = np.linalg.lstsq(M, -values[active], rcond=1e-8)[0]
-        slope_of_sum = float(
-            term_gradients.sum(0)
-            @ (U[:, active] @ torch.as_tensor(c, dtype=U.dtype, device=U.device))
-        )
+        slope_of_sum = float(M_all[:, active].sum(0) @ c)
         if np.all(np.isfinite(c)) and np.abs(c).sum() > 0 and slope_of_sum < 0:
             scale = float(np.abs(c).sum())
-            weights = torch.as_tensor(c / scale, dtype=U.dtype, device=U.device)
-            a, u = A[:, active] @ weights, U[:, active] @ weights
+            weights = torch.as_tensor(c / scale, dtype=A.dtype, device=A.device)
+            a = A[:, active] @ weights
+    u = ij_parameter_change(problem, curvature, -a)  # θ change per unit λ
     if scale is None:  # one term, or the sum of the terms
         value, slope = float(values.sum()), float(term_gradients.sum(0) @ u)
         if slope < 0 and value > 0:

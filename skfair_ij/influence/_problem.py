@@ -168,6 +168,9 @@ class BinaryModelProblem:
         # a few times as much again, and a cached Jacobian may hold half of it
         per_row = max(1, 8 * self.n_params * itemsize)
         self.chunk_size = max(1, min(self.n_samples, self.memory_budget // per_row))
+        # a Gauss-Newton product holds activations and their tangents, not
+        # Jacobian rows: for common nets well under 2 D floats per row
+        self.product_chunk_size = min(self.n_samples, 4 * self.chunk_size)
         # loss derivatives with respect to the logit: r = dℓ/df, s = d²ℓ/df² (N floats)
         residual, curvature = [], []
         for rows in self.chunks():
@@ -188,10 +191,11 @@ class BinaryModelProblem:
             self._jacobian = cache
 
     # ------------------------------------------------------------------ streaming
-    def chunks(self):
-        """Yield the row slices of the streamed passes."""
-        for start in range(0, self.n_samples, self.chunk_size):
-            yield slice(start, min(start + self.chunk_size, self.n_samples))
+    def chunks(self, size=None):
+        """Yield the row slices of the streamed passes (``chunk_size`` rows)."""
+        size = self.chunk_size if size is None else size
+        for start in range(0, self.n_samples, size):
+            yield slice(start, min(start + size, self.n_samples))
 
     def _rows(self, rows):
         X = self.X[rows].to(self.device, self.dtype)
@@ -296,7 +300,7 @@ class BinaryModelProblem:
         """``(1/N) Σ_n s_n J_nᵀ J_n V + diag(ρ) V`` for V (D,) or (D, k)."""
         columns = V.reshape(self.n_params, -1)
         out = torch.zeros_like(columns)
-        for rows in self.chunks():
+        for rows in self.chunks(self.product_chunk_size):
             out += self._gauss_newton_chunk(rows, columns)
         out = out / self.n_samples + self.l2_penalty[:, None] * columns
         return out.reshape(V.shape)
