@@ -168,9 +168,12 @@ class BinaryModelProblem:
         # a few times as much again, and a cached Jacobian may hold half of it
         per_row = max(1, 8 * self.n_params * itemsize)
         self.chunk_size = max(1, min(self.n_samples, self.memory_budget // per_row))
-        # a Gauss-Newton product holds activations and their tangents, not
-        # Jacobian rows: for common nets well under 2 D floats per row
-        self.product_chunk_size = min(self.n_samples, 4 * self.chunk_size)
+        # A Gauss-Newton product holds activations and their tangents, not
+        # Jacobian rows: when the parameters far outnumber the inputs of a row
+        # (nets), larger chunks stay in the budget and run faster.
+        n_inputs = max(1, X[:1].numel())
+        widen = min(4, max(1, self.n_params // (16 * n_inputs)))
+        self.product_chunk_size = min(self.n_samples, widen * self.chunk_size)
         # loss derivatives with respect to the logit: r = dℓ/df, s = d²ℓ/df² (N floats)
         residual, curvature = [], []
         for rows in self.chunks():
