@@ -159,3 +159,19 @@ def test_inputs_not_mutated():
     np.testing.assert_array_equal(y_true, copies[0])
     np.testing.assert_array_equal(y_pred, copies[1])
     pd.testing.assert_series_equal(s, copies[2])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_hard_gaps_equal_public_metrics(seed):
+    """The λ path scores predictions with hard_gaps; it must agree with the metrics."""
+    from skfair_ij.metrics._fairness import METRICS, hard_gaps
+    from skfair_ij.metrics._validation import check_sensitive_features
+
+    rng = np.random.default_rng(seed)
+    y_true, y_pred = rng.integers(0, 2, 500), rng.integers(0, 2, 500)
+    groups = rng.choice(["a", "b", "c"], 500)
+    codes, _ = check_sensitive_features(groups)
+    gaps = hard_gaps(y_true == 1, y_pred == 1, codes)
+    for name, metric in METRICS.items():
+        expected = metric(y_true, y_pred, sensitive_features=groups)
+        assert gaps[name] == pytest.approx(expected, abs=1e-12)
