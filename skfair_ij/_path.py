@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 import torch
 
-from .influence import discrete_path_parameter_changes, ij_parameter_change
+from .influence import discrete_path_parameter_changes
 from .metrics._fairness import hard_gaps
 from .weighting import similarity_product
 
@@ -103,11 +103,10 @@ def linear_path(
             dim=1,
         )
     values = np.asarray(term_values, dtype=float)
+    GA = problem.weighted_gradient_sum(A)  # (D, T): G a_t, one streamed pass
     # slopes: M[s, t] = g_sᵀ (θ change per unit λ_t), by the symmetry of H
-    M_all = (
-        (term_solutions.T @ problem.weighted_gradient_sum(A)) / problem.n_samples
-    ).double().cpu().numpy()
-    a = A.sum(1)
+    M_all = (term_solutions.T @ GA / problem.n_samples).double().cpu().numpy()
+    mix = torch.ones(A.shape[1], dtype=A.dtype, device=A.device)  # a = A mix
     scale = None
     active = np.flatnonzero(values > 0)
     if per_term and len(values) > 1 and len(active) > 1:
@@ -116,9 +115,12 @@ def linear_path(
         slope_of_sum = float(M_all[:, active].sum(0) @ c)
         if np.all(np.isfinite(c)) and np.abs(c).sum() > 0 and slope_of_sum < 0:
             scale = float(np.abs(c).sum())
-            weights = torch.as_tensor(c / scale, dtype=A.dtype, device=A.device)
-            a = A[:, active] @ weights
-    u = ij_parameter_change(problem, curvature, -a)  # θ change per unit λ
+            mix = torch.zeros_like(mix)
+            mix[torch.as_tensor(active, device=A.device)] = torch.as_tensor(
+                c / scale, dtype=A.dtype, device=A.device
+            )
+    a = A @ mix
+    u = curvature.solve(GA @ mix) / problem.n_samples  # θ change per unit λ
     if scale is None:  # one term, or the sum of the terms
         value, slope = float(values.sum()), float(term_gradients.sum(0) @ u)
         if slope < 0 and value > 0:
