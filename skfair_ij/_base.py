@@ -304,7 +304,7 @@ class FairInfluenceMixin:
                 first_value = float(term_values.sum())
                 self._log(f"influences of {problem.n_samples} points, D={problem.n_params}", start)
             if linear:
-                lams, seg_thetas, a, _ = _path.linear_path(
+                lams, seg_thetas, a = _path.linear_path(
                     problem,
                     curvature,
                     term_influences,

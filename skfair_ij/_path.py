@@ -87,7 +87,6 @@ def linear_path(
         ``θ̂ + λ u`` for every λ.
     direction : ndarray of shape (N,)
         ``a`` with ``w(λ) = 1 − λ a``.
-    u : Tensor of shape (D,)
     """
     A = term_influences
     if rule == "simjack":
@@ -133,7 +132,7 @@ def linear_path(
         np.asarray(lambdas, dtype=float), dtype=problem.dtype, device=problem.device
     )
     thetas = problem.theta[None, :] + lam[:, None] * u[None, :]
-    return np.asarray(lambdas, dtype=float), thetas, a.cpu().numpy(), u
+    return np.asarray(lambdas, dtype=float), thetas, a.cpu().numpy()
 
 
 def discrete_path(problem, curvature, influences, rule, lambdas):
@@ -175,37 +174,6 @@ def discrete_path(problem, curvature, influences, rule, lambdas):
     return np.asarray(lambdas, dtype=float), counts, thetas
 
 
-def gap_standard_error(y_true, y_pred, groups, fairness):
-    """Standard error of a hard validation gap (binomial, between the extreme groups).
-
-    For each rate entering the gap (selection rate; TPR and FPR for equalized
-    odds; TPR for equal opportunity; error rate), the gap is the difference of the
-    rates of two groups a and b, with variance ``r_a(1−r_a)/n_a + r_b(1−r_b)/n_b``;
-    the variances of the rates are added.
-    """
-    y_true, y_pred, groups = (np.asarray(a) for a in (y_true, y_pred, groups))
-    if fairness == "demographic_parity":
-        conditions, events = [np.ones(len(y_true), bool)], [y_pred == 1]
-    elif fairness == "equalized_odds":
-        conditions, events = [y_true == 1, y_true == 0], [y_pred == 1, y_pred == 1]
-    elif fairness == "equal_opportunity":
-        conditions, events = [y_true == 1], [y_pred == 1]
-    else:
-        conditions, events = [np.ones(len(y_true), bool)], [y_pred != y_true]
-    variance = 0.0
-    for condition, event in zip(conditions, events, strict=True):
-        n = np.bincount(groups[condition], minlength=groups.max() + 1).astype(float)
-        hits = np.bincount(groups[condition], weights=event[condition], minlength=groups.max() + 1)
-        present = n > 0
-        if present.sum() < 2:
-            continue
-        rates = hits[present] / n[present]
-        sizes = n[present]
-        for k in (np.argmax(rates), np.argmin(rates)):
-            variance += rates[k] * (1 - rates[k]) / sizes[k]
-    return float(np.sqrt(variance))
-
-
 def evaluate_path(predict_proba_fn, thetas, X_val, y_val, groups_val, fairness):
     """Validation accuracy and gaps of every parameter vector of a path.
 
@@ -231,10 +199,10 @@ def evaluate_path(predict_proba_fn, thetas, X_val, y_val, groups_val, fairness):
     true_pos = y_val == 1
     for theta in thetas:
         y_pred = (predict_proba_fn(X_val, theta) > 0.5).astype(int)
-        gaps = hard_gaps(true_pos, y_pred == 1, groups_val)
+        gaps, standard_errors = hard_gaps(true_pos, y_pred == 1, groups_val)
         records["val_accuracy"].append(float(np.mean(y_pred == y_val)))
         records["val_gap"].append(gaps[fairness])
-        records["val_gap_se"].append(gap_standard_error(y_val, y_pred, groups_val, fairness))
+        records["val_gap_se"].append(standard_errors[fairness])
         records["val_demographic_parity"].append(gaps["demographic_parity"])
         records["val_equalized_odds"].append(gaps["equalized_odds"])
         records["val_positive_rate"].append(float(np.mean(y_pred)))

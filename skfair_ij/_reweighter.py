@@ -215,16 +215,15 @@ adapter_kwargs, random_state, verbose
                 weights = weights * np.clip(weights_at(index), 0, None)
                 self.lambdas_.append(float(path["lambda"][index]))
                 model = self._fit_base(influence_model, False, X_tr, y_tr, sample_weight=weights)
-        previous = weights
         self.refit_path_ = None
         if n_candidates > 1 and path["lambda"][index] > 0 and not callable(self.selection):
             index, self.estimator_ = self._select_by_refits(
-                final, X_tr, y_tr, X_v, y_v, g_v, path, index, weights_at, previous
+                final, X_tr, y_tr, X_v, y_v, g_v, path, index, weights_at, weights
             )
+            weights = weights * np.clip(weights_at(index), 0, None)
         else:
-            w = previous * np.clip(weights_at(index), 0, None)
-            self.estimator_ = self._fit_base(final, False, X_tr, y_tr, sample_weight=w)
-        weights = previous * np.clip(weights_at(index), 0, None)
+            weights = weights * np.clip(weights_at(index), 0, None)
+            self.estimator_ = self._fit_base(final, False, X_tr, y_tr, sample_weight=weights)
         self.lambdas_.append(float(path["lambda"][index]))
         self.sample_weight_ = weights
         self.influences_ = influences

@@ -171,7 +171,7 @@ def test_hard_gaps_equal_public_metrics(seed):
     y_true, y_pred = rng.integers(0, 2, 500), rng.integers(0, 2, 500)
     groups = rng.choice(["a", "b", "c"], 500)
     codes, _ = check_sensitive_features(groups)
-    gaps = hard_gaps(y_true == 1, y_pred == 1, codes)
+    gaps, _ = hard_gaps(y_true == 1, y_pred == 1, codes)
     for name, metric in METRICS.items():
         expected = metric(y_true, y_pred, sensitive_features=groups)
         assert gaps[name] == pytest.approx(expected, abs=1e-12)

@@ -122,7 +122,8 @@ class BinaryModelProblem:
         Bytes allowed for the per-chunk gradient blocks (a chunk's Jacobian
         takes an eighth of it). If the whole N × D Jacobian fits in a quarter of
         the budget, it is computed once and cached; otherwise Jacobian-vector
-        products are streamed with ``torch.func.jvp``/``vjp``.
+        products are streamed (Gauss-Newton products with forward-mode AD and a
+        backward pass of the same graph, in chunks of ``product_chunk_size``).
 
     Examples
     --------

@@ -10,6 +10,17 @@ EO_AGGREGATIONS = ("sum", "worst_case", "mean")
 BAD_AGG = "agg must be one of {options}, got {agg!r}."
 
 
+def _group_rates(event, condition, codes, weight):
+    """Weighted rate of ``event`` and weight of each group, over the samples
+    that satisfy ``condition``; groups with no such sample are left out."""
+    n_groups = codes.max() + 1
+    w = weight * condition
+    totals = np.bincount(codes, weights=w, minlength=n_groups)
+    hits = np.bincount(codes, weights=w * event, minlength=n_groups)
+    defined = totals > 0
+    return hits[defined] / totals[defined], totals[defined], int((~defined).sum())
+
+
 def _group_rate_gap(event, condition, codes, weight):
     """Largest difference between groups of the weighted rate of ``event``.
 
@@ -17,21 +28,16 @@ def _group_rate_gap(event, condition, codes, weight):
     satisfy ``condition``. Groups with no such sample (zero weight) have no rate
     and are left out, with a warning.
     """
-    n_groups = codes.max() + 1
-    w = weight * condition
-    totals = np.bincount(codes, weights=w, minlength=n_groups)
-    hits = np.bincount(codes, weights=w * event, minlength=n_groups)
-    defined = totals > 0
-    if not defined.all():
+    rates, _, n_undefined = _group_rates(event, condition, codes, weight)
+    if n_undefined:
         warnings.warn(
-            f"{int((~defined).sum())} group(s) have no sample in the conditioning "
+            f"{n_undefined} group(s) have no sample in the conditioning "
             "class; they are left out of the gap.",
             UserWarning,
             stacklevel=3,
         )
-    if defined.sum() < 2:
+    if len(rates) < 2:
         return 0.0
-    rates = hits[defined] / totals[defined]
     return float(rates.max() - rates.min())
 
 
@@ -212,10 +218,15 @@ def error_rate_difference(y_true, y_pred, *, sensitive_features, sample_weight=N
 
 
 def hard_gaps(true_pos, pred_pos, codes):
-    """All four gaps at once, for inputs already validated (no checks, no warnings).
+    """All four gaps at once, with their standard errors, for validated inputs.
 
     Used on the λ path, where the same validation labels and groups are scored
-    for many predictions.
+    for many predictions: no checks, no warnings, unit weights.
+
+    Each gap is a sum of terms (the TPR and FPR gaps for equalized odds), a term
+    the difference of the rates r_a > r_b of the extreme groups a and b. Its
+    standard error adds the binomial variances ``r (1 − r) / n`` of those two
+    rates over the terms.
 
     Parameters
     ----------
@@ -226,23 +237,36 @@ def hard_gaps(true_pos, pred_pos, codes):
 
     Returns
     -------
-    dict
-        ``demographic_parity``, ``equalized_odds`` (sum of the two gaps),
-        ``equal_opportunity`` and ``error_rate``, as the public metrics compute
-        them with unit weights.
+    gaps, standard_errors : dict
+        Keyed by ``demographic_parity``, ``equalized_odds`` (sum of the two
+        gaps), ``equal_opportunity`` and ``error_rate``; the gaps are those of
+        the public metrics.
     """
     weight = np.ones(len(codes))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        tpr = _group_rate_gap(pred_pos, true_pos, codes, weight)
-        fpr = _group_rate_gap(pred_pos, ~true_pos, codes, weight)
-        errors = true_pos != pred_pos
-        return {
-            "demographic_parity": _group_rate_gap(pred_pos, np.ones_like(pred_pos), codes, weight),
-            "equalized_odds": tpr + fpr,
-            "equal_opportunity": tpr,
-            "error_rate": _group_rate_gap(errors, np.ones_like(errors), codes, weight),
-        }
+    everyone = np.ones_like(pred_pos)
+    terms = {}  # (gap, variance) of each rate compared between groups
+    for name, event, condition in (
+        ("selection", pred_pos, everyone),
+        ("tpr", pred_pos, true_pos),
+        ("fpr", pred_pos, ~true_pos),
+        ("error", true_pos != pred_pos, everyone),
+    ):
+        rates, sizes, _ = _group_rates(event, condition, codes, weight)
+        if len(rates) < 2:
+            terms[name] = (0.0, 0.0)
+            continue
+        hi, lo = np.argmax(rates), np.argmin(rates)
+        variance = sum(rates[k] * (1 - rates[k]) / sizes[k] for k in (hi, lo))
+        terms[name] = (float(rates[hi] - rates[lo]), float(variance))
+    criteria = {
+        "demographic_parity": ("selection",),
+        "equalized_odds": ("tpr", "fpr"),
+        "equal_opportunity": ("tpr",),
+        "error_rate": ("error",),
+    }
+    gaps = {c: sum(terms[t][0] for t in ts) for c, ts in criteria.items()}
+    errors = {c: float(np.sqrt(sum(terms[t][1] for t in ts))) for c, ts in criteria.items()}
+    return gaps, errors
 
 
 METRICS = {
