@@ -88,6 +88,15 @@ class FairInfluenceMixin:
                     param="selection", options=_path.SELECTION_RULES, value=self.selection
                 )
             )
+        if self.update not in _path.UPDATES:
+            raise ValueError(
+                BAD_OPTION.format(param="update", options=_path.UPDATES, value=self.update)
+            )
+        if self.update == "fisher" and self.weighting != "ijack":
+            raise ValueError(
+                f"update='fisher' applies to weighting='ijack' only, got "
+                f"weighting={self.weighting!r}; use update='jackknife'."
+            )
         if not 0 < self.validation_fraction < 1:
             raise ValueError(
                 f"validation_fraction must lie in (0, 1), got {self.validation_fraction}."
@@ -316,6 +325,7 @@ class FairInfluenceMixin:
                     features=features,
                     epsilon=self.simjack_epsilon,
                     per_term=lambdas is None,
+                    update=self.update,
                 )
                 directions.append(a)
                 segment = {"lambda_step": lams}

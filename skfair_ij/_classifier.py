@@ -53,6 +53,18 @@ class FairIJClassifier(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, 
         kinks of equalized odds); each segment costs two more solves. On Adult
         (MLP) 3 segments gave the same test gaps as 1 in twice the time.
         Ignored by the discrete rules.
+    update : {"jackknife", "fisher"}, default="jackknife"
+        How I-JACK moves the parameters. ``"jackknife"``: the seed paper's
+        Eq. 11, ``θ̂ − H⁻¹ (λ Σ g_n g_nᵀ) H⁻¹ g`` — the IJ estimate of the refit
+        with ``sample_weight_``. ``"fisher"``: the same update with the
+        covariance of the per-sample gradients, ``Σ g_n g_nᵀ / N``, replaced by
+        its large-sample limit H (the Fisher identity; the paper's Eq. 13):
+        ``θ̂ − λ H⁻¹ g``, the first-order change of the model retrained with the
+        fairness surrogate added to its loss. It needs no pass over the training
+        gradients and no extra solve, and is the setting recommended for nets
+        (on Adult it reached lower equalized-odds gaps at the same error, see
+        the README). ``weighting="ijack"`` only; ``sample_weight_`` stays
+        I-JACK's weights.
     selection : {"one_se", "tolerance", "min_gap"} or callable, default="one_se"
         How λ is chosen on the validation data. ``"tolerance"``: the lowest
         validation gap among the λ whose validation accuracy is within
@@ -160,6 +172,7 @@ class FairIJClassifier(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, 
         damping=1e-2,
         lambdas=None,
         n_steps=1,
+        update="jackknife",
         selection="one_se",
         tolerance=0.02,
         validation_fraction=0.3,
@@ -184,6 +197,7 @@ class FairIJClassifier(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, 
         self.damping = damping
         self.lambdas = lambdas
         self.n_steps = n_steps
+        self.update = update
         self.selection = selection
         self.tolerance = tolerance
         self.validation_fraction = validation_fraction

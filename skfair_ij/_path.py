@@ -17,6 +17,7 @@ from .metrics._fairness import hard_gaps
 from .weighting import similarity_product
 
 SELECTION_RULES = ("one_se", "tolerance", "min_gap")
+UPDATES = ("jackknife", "fisher")
 N_GRID = 50
 N_GRID_DISCRETE = 20  # each K is a right-hand side of the solve
 N_REFINE = 20
@@ -53,6 +54,7 @@ def linear_path(
     features=None,
     epsilon=1.0,
     per_term=True,
+    update="jackknife",
 ):
     """Parameters along the λ path of I-JACK or SIM-JACK.
 
@@ -65,6 +67,14 @@ def linear_path(
     paper's closed form with a vector of constraints. It falls back to the sum
     of the terms when that system is degenerate, or when ``per_term`` is False
     (a user λ grid keeps the rule's plain ``w = 1 − λ I``).
+
+    ``update="fisher"`` (I-JACK only) replaces the empirical covariance
+    ``G Gᵀ / N`` of the per-sample gradients in ``u_t = H⁻¹ (G Gᵀ / N) H⁻¹ g_t``
+    (seed paper, Eq. 11) by its large-sample limit H (the Fisher identity, the
+    paper's Eq. 13): ``u_t = −H⁻¹ g_t``, the term solutions themselves. The
+    direction is then the constrained Newton step of the fairness surrogate —
+    the first-order change of ``argmin L + μ F`` — and costs no pass over the
+    training gradients and no solve.
 
     Parameters
     ----------
@@ -102,9 +112,16 @@ def linear_path(
             dim=1,
         )
     values = np.asarray(term_values, dtype=float)
-    GA = problem.weighted_gradient_sum(A)  # (D, T): G a_t, one streamed pass
-    # slopes: M[s, t] = g_sᵀ (θ change per unit λ_t), by the symmetry of H
-    M_all = (term_solutions.T @ GA / problem.n_samples).double().cpu().numpy()
+    fisher = update == "fisher"
+    if fisher:
+        if rule != "ijack":
+            raise ValueError(f"update='fisher' applies to weighting='ijack' only, got {rule!r}.")
+        U = -term_solutions  # (D, T): θ change per unit λ_t in the Fisher limit
+        M_all = (term_gradients.to(U.dtype) @ U).double().cpu().numpy()
+    else:
+        GA = problem.weighted_gradient_sum(A)  # (D, T): G a_t, one streamed pass
+        # slopes: M[s, t] = g_sᵀ (θ change per unit λ_t), by the symmetry of H
+        M_all = (term_solutions.T @ GA / problem.n_samples).double().cpu().numpy()
     mix = torch.ones(A.shape[1], dtype=A.dtype, device=A.device)  # a = A mix
     scale = None
     active = np.flatnonzero(values > 0)
@@ -119,9 +136,12 @@ def linear_path(
                 c / scale, dtype=A.dtype, device=A.device
             )
     a = A @ mix
-    u = curvature.solve(GA @ mix) / problem.n_samples  # θ change per unit λ
+    if fisher:
+        u = U @ mix.to(U.dtype)
+    else:
+        u = curvature.solve(GA @ mix) / problem.n_samples  # θ change per unit λ
     if scale is None:  # one term, or the sum of the terms
-        value, slope = float(values.sum()), float(term_gradients.sum(0) @ u)
+        value, slope = float(values.sum()), float(term_gradients.sum(0).to(u.dtype) @ u)
         if slope < 0 and value > 0:
             scale = value / -slope  # λ at which the linearised surrogate reaches 0
         else:  # the influence direction does not lower the surrogate: small steps

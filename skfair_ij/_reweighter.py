@@ -66,8 +66,8 @@ class FairReweighter(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, Ba
         refit on the validation data, and select among them with ``selection``
         and ``tolerance`` (k + 1 refits). Use it when the refitted model leaves
         the regime where the IJ is accurate (large drop-K edits of nets).
-    fairness, weighting, hessian, curvature, damping, lambdas, n_steps, selection, \
-tolerance, validation_fraction, prefit, sensitive_column, drop_sensitive, \
+    fairness, weighting, hessian, curvature, damping, lambdas, n_steps, update, \
+selection, tolerance, validation_fraction, prefit, sensitive_column, drop_sensitive, \
 simjack_features, simjack_epsilon, cg_tol, cg_maxiter, memory_budget, device, \
 adapter_kwargs, random_state, verbose
         As in :class:`FairIJClassifier`.
@@ -127,6 +127,7 @@ adapter_kwargs, random_state, verbose
         damping=1e-2,
         lambdas=None,
         n_steps=1,
+        update="jackknife",
         selection="one_se",
         tolerance=0.02,
         validation_fraction=0.3,
@@ -154,6 +155,7 @@ adapter_kwargs, random_state, verbose
         self.damping = damping
         self.lambdas = lambdas
         self.n_steps = n_steps
+        self.update = update
         self.selection = selection
         self.tolerance = tolerance
         self.validation_fraction = validation_fraction

@@ -266,6 +266,10 @@ def test_bad_input_messages(biased):
         FairIJClassifier(weighting="drop").fit(X, y, sensitive_features=s)
     with pytest.raises(ValueError, match="only X_val"):
         FairIJClassifier().fit(X, y, sensitive_features=s, X_val=X)
+    with pytest.raises(ValueError, match="update must be one of"):
+        FairIJClassifier(update="newton").fit(X, y, sensitive_features=s)
+    with pytest.raises(ValueError, match="update='fisher' applies to weighting='ijack' only"):
+        FairReweighter(weighting="simjack", update="fisher").fit(X, y, sensitive_features=s)
 
 
 def test_warns_when_selected_model_is_constant():
@@ -296,13 +300,15 @@ def test_ijack_weights_match_the_rule(biased):
     )
 
 
+@pytest.mark.parametrize("update", ["jackknife", "fisher"])
 @pytest.mark.parametrize("n_steps", [1, 3])
-def test_equalized_odds_terms_as_constraints(biased, n_steps):
+def test_equalized_odds_terms_as_constraints(biased, n_steps, update):
     from skfair_ij.metrics import equalized_odds_difference
 
     X, y, s, Xv, yv, sv = biased
     kw = dict(sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
-    clf = FairIJClassifier(fairness="equalized_odds", n_steps=n_steps).fit(X, y, **kw)
+    clf = FairIJClassifier(fairness="equalized_odds", n_steps=n_steps, update=update)
+    clf.fit(X, y, **kw)
     before = equalized_odds_difference(
         yv, clf.initial_estimator_.predict(Xv), sensitive_features=sv
     )

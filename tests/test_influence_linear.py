@@ -110,6 +110,73 @@ def test_ij_matches_weighted_refit(data):
     assert np.linalg.norm(predicted - actual) <= 0.05 * np.linalg.norm(actual)
 
 
+def _penalised_refit(model, X, y, Xv, sv, mu):
+    """argmin of the L2 logistic loss plus ``mu`` times the validation DP surrogate."""
+    from scipy.optimize import minimize
+    from scipy.special import expit
+
+    N = len(X)
+    Xt, Xvt = np.c_[X, np.ones(N)], np.c_[Xv, np.ones(len(Xv))]
+    pv = model.predict_proba(Xv)[:, 1]
+    sign = np.sign(pv[sv == 1].mean() - pv[sv == 0].mean())
+    reg = np.r_[np.ones(X.shape[1]), 0.0] / (C * N)
+
+    def objective(theta):
+        p, q = expit(Xt @ theta), expit(Xvt @ theta)
+        loss = -np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)) + 0.5 * reg @ theta**2
+        gap = sign * (q[sv == 1].mean() - q[sv == 0].mean())
+        dq = (q * (1 - q))[:, None] * Xvt
+        grad = Xt.T @ (p - y) / N + reg * theta
+        grad += mu * sign * (dq[sv == 1].mean(0) - dq[sv == 0].mean(0))
+        return loss + mu * gap, grad
+
+    result = minimize(objective, _theta(model), jac=True, method="BFGS", options={"gtol": 1e-12})
+    return result.x
+
+
+def test_fisher_update_is_the_penalised_refit(data):
+    """update="fisher" moves θ by −λ H⁻¹ g_F: the first-order change of the model
+    refitted with λ times the validation fairness surrogate added to its loss."""
+    from skfair_ij import FairIJClassifier
+
+    X, y, s, Xv, yv, sv = data
+    model = _fit(X, y)
+    base = _theta(model)
+    errors = []
+    for lam in (0.02, 0.01):
+        clf = FairIJClassifier(
+            model, prefit=True, update="fisher", hessian="exact", damping=0.0, lambdas=[lam]
+        ).fit(X, y, sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
+        edited = _theta(clf.estimator_) - base
+        refit = _penalised_refit(model, X, y, Xv, sv, lam) - base
+        errors.append(np.linalg.norm(edited - refit) / np.linalg.norm(refit))
+    assert errors[0] < 0.05
+    assert errors[1] < 0.6 * errors[0]  # the error is second order in λ
+
+
+def test_fisher_update_is_the_large_sample_limit_of_ijack():
+    """For a well-specified logistic model G Gᵀ / N → H, so both I-JACK updates agree."""
+    from skfair_ij import FairIJClassifier
+
+    rng = np.random.default_rng(0)
+    n, d = 20_000, 4
+    X, s = rng.normal(size=(n, d)), rng.integers(0, 2, n)
+    X[:, 0] += 1.0 * s
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-(X @ np.array([1.0, -1.0, 0.5, 0.0]))))).astype(int)
+    val = slice(0, 5_000)
+    kw = dict(
+        sensitive_features=s[5_000:], X_val=X[val], y_val=y[val], sensitive_features_val=s[val]
+    )
+    changes = {}
+    for update in ("jackknife", "fisher"):
+        clf = FairIJClassifier(
+            LogisticRegression(C=1e4), update=update, damping=0.0, lambdas=[1.0]
+        ).fit(X[5_000:], y[5_000:], **kw)
+        changes[update] = _theta(clf.estimator_) - _theta(clf.initial_estimator_)
+    diff = np.linalg.norm(changes["fisher"] - changes["jackknife"])
+    assert diff < 0.05 * np.linalg.norm(changes["fisher"])
+
+
 def test_leave_one_out_ranking(data):
     X, y, s, Xv, yv, sv = data
     model = _fit(X, y)

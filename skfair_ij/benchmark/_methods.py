@@ -234,6 +234,8 @@ METHODS = {
     "fair_ij": _ij("fair_ij"),
     "drop_upweight": _ij("drop_upweight"),
     "ijack": _ij("ijack"),
+    # I-JACK's update in its Fisher limit (seed paper, Eq. 13): −λ H⁻¹ g
+    "ijack_fisher": _ij("ijack", update="fisher"),
     "simjack": _ij("simjack"),
     # drop-K edits of a net leave the regime where the IJ predicts a refit well:
     # λ is chosen among 3 multiples of the IJ choice by actual refits
@@ -248,4 +250,4 @@ METHODS = {
     "threshold": threshold_optimizer,
 }
 NEEDS_FAIRLEARN = ("expgrad", "threshold")
-QUICK_METHODS = ("erm", "ijack", "expgrad", "threshold")
+QUICK_METHODS = ("erm", "ijack", "ijack_fisher", "expgrad", "threshold")
