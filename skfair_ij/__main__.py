@@ -22,7 +22,7 @@ def main(argv=None):
     )
     bench.add_argument("--out", default="benchmark_results", help="output folder")
     bench.add_argument(
-        "--quick", action="store_true", help="one seed, four methods (under a minute)"
+        "--quick", action="store_true", help="one seed, five methods (under a minute)"
     )
     bench.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)

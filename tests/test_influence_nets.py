@@ -228,8 +228,12 @@ def test_recycled_solves_match_cold_solves(binary_net, data):
     adapter = get_adapter(binary_net)
     problem = adapter.make_problem(X, y)
     _, g_F = fairness_value_and_gradient(
-        adapter.logit_fn, adapter.theta, adapter.to_tensor(Xv), torch.as_tensor(yv),
-        torch.as_tensor(sv), "demographic_parity",
+        adapter.logit_fn,
+        adapter.theta,
+        adapter.to_tensor(Xv),
+        torch.as_tensor(yv),
+        torch.as_tensor(sv),
+        "demographic_parity",
     )
     warm = Curvature(problem, "cg", damping=1e-2, tol=1e-6, maxiter=500)
     v = warm.solve(g_F)

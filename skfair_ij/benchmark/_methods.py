@@ -22,7 +22,8 @@ from ._protocol import make_mlp
 
 FAIRNESS = {"dp": "demographic_parity", "eo": "equalized_odds", "deo": "equal_opportunity"}
 
-# The setting recommended to users for nets (documented in the README and guide).
+# The damping recommended for nets; for I-JACK the recommended setting adds
+# update="fisher" (the ijack_fisher row). Documented in the README and guide.
 RECOMMENDED = dict(damping=3e-2)
 
 

@@ -152,6 +152,9 @@ def run_benchmark(
     return results
 
 
+IJ_EDITS = ("fair_ij", "drop_upweight", "ijack", "ijack_fisher", "simjack", "ijack_diagonal")
+
+
 def summarize(results):
     """Mean and two standard errors per method (in the order first seen).
 
@@ -257,7 +260,7 @@ def plot_pareto(summary, fairness, path):
                 marker = "s"
             elif method.endswith("_refit"):
                 marker = "o"
-            elif method in ("fair_ij", "drop_upweight", "ijack", "simjack", "ijack_diagonal"):
+            elif method in IJ_EDITS:
                 marker = "*"
             else:
                 marker = "D"
