@@ -247,3 +247,29 @@ def test_recycled_solves_match_cold_solves(binary_net, data):
     torch.testing.assert_close(second, expected, rtol=1e-3, atol=1e-5 * float(expected.abs().max()))
     assert warm_iterations < cold.info_["n_iter"]
     assert cold_iterations > 0
+
+
+def test_fisher_update_of_a_net_is_the_newton_step(binary_net, data):
+    """update="fisher" edits a skorch net by −λ (H + δI)⁻¹ g_F (dense check)."""
+    from skfair_ij import FairIJClassifier
+
+    X, y, s, Xv, yv, sv = data
+    adapter = get_adapter(binary_net)
+    lam = 0.5
+    clf = FairIJClassifier(
+        binary_net, prefit=True, update="fisher", hessian="exact", damping=1e-2, lambdas=[lam]
+    ).fit(X, y, sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
+    _, g_F = fairness_value_and_gradient(
+        adapter.logit_fn,
+        adapter.theta,
+        adapter.to_tensor(Xv),
+        torch.as_tensor(yv),
+        torch.as_tensor(sv),
+        "demographic_parity",
+    )
+    problem = adapter.make_problem(X, y)
+    H = _dense_gauss_newton(problem).double() + 1e-2 * torch.eye(problem.n_params)
+    expected = -lam * torch.linalg.solve(H, g_F.double().reshape(-1))
+    change = (get_adapter(clf.estimator_).theta - adapter.theta).double()
+    torch.testing.assert_close(change, expected, rtol=1e-3, atol=1e-4 * float(expected.abs().max()))
+    np.testing.assert_allclose(clf.sample_weight_, 1 - lam * clf.influences_, rtol=1e-6)
