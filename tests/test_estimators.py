@@ -55,13 +55,16 @@ def biased():
 
 ESTIMATORS = [FairIJClassifier, FairReweighter]
 RULES = ["ijack", "simjack", "fair_ij", "drop_upweight"]
+RULE_SETTINGS = [dict(weighting=rule) for rule in RULES] + [
+    dict(weighting="ijack", update="fisher")
+]
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-@pytest.mark.parametrize("weighting", RULES)
-def test_rules_lower_validation_gap(biased, Estimator, weighting):
+@pytest.mark.parametrize("setting", RULE_SETTINGS, ids=lambda d: "-".join(d.values()))
+def test_rules_lower_validation_gap(biased, Estimator, setting):
     X, y, s, Xv, yv, sv = biased
-    est = Estimator(LogisticRegression(), weighting=weighting, random_state=0)
+    est = Estimator(LogisticRegression(), random_state=0, **setting)
     est.fit(X, y, sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
     before = demographic_parity_difference(
         yv, est.initial_estimator_.predict(Xv), sensitive_features=sv
