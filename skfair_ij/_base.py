@@ -78,6 +78,7 @@ class FairInfluenceMixin:
             ("weighting", WEIGHTING_RULES),
             ("hessian", CURVATURE_METHODS),
             ("curvature", CURVATURE_PRODUCTS),
+            ("update", _path.UPDATES),
         ):
             value = getattr(self, param)
             if value not in options:
@@ -87,10 +88,6 @@ class FairInfluenceMixin:
                 BAD_OPTION.format(
                     param="selection", options=_path.SELECTION_RULES, value=self.selection
                 )
-            )
-        if self.update not in _path.UPDATES:
-            raise ValueError(
-                BAD_OPTION.format(param="update", options=_path.UPDATES, value=self.update)
             )
         if self.update == "fisher" and self.weighting != "ijack":
             raise ValueError(

@@ -112,16 +112,22 @@ def linear_path(
             dim=1,
         )
     values = np.asarray(term_values, dtype=float)
-    fisher = update == "fisher"
-    if fisher:
-        if rule != "ijack":
-            raise ValueError(f"update='fisher' applies to weighting='ijack' only, got {rule!r}.")
+    if update == "fisher":
         U = -term_solutions  # (D, T): θ change per unit λ_t in the Fisher limit
-        M_all = (term_gradients.to(U.dtype) @ U).double().cpu().numpy()
+        slopes = term_gradients @ U
+
+        def direction(mix):
+            return U @ mix
+
     else:
         GA = problem.weighted_gradient_sum(A)  # (D, T): G a_t, one streamed pass
-        # slopes: M[s, t] = g_sᵀ (θ change per unit λ_t), by the symmetry of H
-        M_all = (term_solutions.T @ GA / problem.n_samples).double().cpu().numpy()
+        # M[s, t] = g_sᵀ (θ change per unit λ_t) = (H⁻¹ g_s)ᵀ G a_t / N, H symmetric
+        slopes = term_solutions.T @ GA / problem.n_samples
+
+        def direction(mix):
+            return curvature.solve(GA @ mix) / problem.n_samples
+
+    M_all = slopes.double().cpu().numpy()
     mix = torch.ones(A.shape[1], dtype=A.dtype, device=A.device)  # a = A mix
     scale = None
     active = np.flatnonzero(values > 0)
@@ -136,12 +142,9 @@ def linear_path(
                 c / scale, dtype=A.dtype, device=A.device
             )
     a = A @ mix
-    if fisher:
-        u = U @ mix.to(U.dtype)
-    else:
-        u = curvature.solve(GA @ mix) / problem.n_samples  # θ change per unit λ
+    u = direction(mix)  # θ change per unit λ
     if scale is None:  # one term, or the sum of the terms
-        value, slope = float(values.sum()), float(term_gradients.sum(0).to(u.dtype) @ u)
+        value, slope = float(values.sum()), float(term_gradients.sum(0) @ u)
         if slope < 0 and value > 0:
             scale = value / -slope  # λ at which the linearised surrogate reaches 0
         else:  # the influence direction does not lower the surrogate: small steps

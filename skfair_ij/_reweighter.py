@@ -1,5 +1,7 @@
 """FairReweighter: influence-based sample weights, then a refit of the estimator."""
 
+from functools import partial
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin
 from sklearn.linear_model import LogisticRegression
@@ -214,17 +216,24 @@ adapter_kwargs, random_state, verbose
             )
             index = _path.select_lambda(path, self.selection, self.tolerance)
             if round_ + 1 < int(self.n_rounds):
-                weights = weights * np.clip(weights_at(index), 0, None)
+                weights = _combined_weights(weights, weights_at, index)
                 self.lambdas_.append(float(path["lambda"][index]))
                 model = self._fit_base(influence_model, False, X_tr, y_tr, sample_weight=weights)
         self.refit_path_ = None
         if n_candidates > 1 and path["lambda"][index] > 0 and not callable(self.selection):
-            index, self.estimator_ = self._select_by_refits(
-                final, X_tr, y_tr, X_v, y_v, g_v, path, index, weights_at, weights
+            index, self.estimator_, weights = self._select_by_refits(
+                final,
+                X_tr,
+                y_tr,
+                X_v,
+                y_v,
+                g_v,
+                path,
+                index,
+                partial(_combined_weights, weights, weights_at),
             )
-            weights = weights * np.clip(weights_at(index), 0, None)
         else:
-            weights = weights * np.clip(weights_at(index), 0, None)
+            weights = _combined_weights(weights, weights_at, index)
             self.estimator_ = self._fit_base(final, False, X_tr, y_tr, sample_weight=weights)
         self.lambdas_.append(float(path["lambda"][index]))
         self.sample_weight_ = weights
@@ -235,12 +244,11 @@ adapter_kwargs, random_state, verbose
         self.best_index_ = index
         return self
 
-    def _select_by_refits(
-        self, final, X_tr, y_tr, X_v, y_v, g_v, path, index, weights_at, previous
-    ):
+    def _select_by_refits(self, final, X_tr, y_tr, X_v, y_v, g_v, path, index, weights_of):
         """Refit at several λ of the IJ path and select among the refits.
 
-        Returns the index (into ``path``) of the selected λ and its refit.
+        ``weights_of(i)`` gives the sample weights of path point i. Returns the
+        index (into ``path``) of the selected λ, its refit and its weights.
         """
         lams = path["lambda"]
         k = int(self.refit_candidates)
@@ -251,10 +259,12 @@ adapter_kwargs, random_state, verbose
             if nearest not in candidates:
                 candidates.append(nearest)
         candidates.sort(key=lambda i: lams[i])
-        models = []
+        models, candidate_weights = [], []
         for i in candidates:
-            w = previous * np.clip(weights_at(i), 0, None)
-            models.append(self._fit_base(final, False, X_tr, y_tr, sample_weight=w))
+            candidate_weights.append(weights_of(i))
+            models.append(
+                self._fit_base(final, False, X_tr, y_tr, sample_weight=candidate_weights[-1])
+            )
             if self.verbose:
                 print(f"[{type(self).__name__}] refit at λ={lams[i]:.3g}")
         X_val = fit_inputs(models[0], X_v)[0]
@@ -268,7 +278,7 @@ adapter_kwargs, random_state, verbose
         )
         self.refit_path_ = refit_path
         chosen = _path.select_lambda(refit_path, self.selection, self.tolerance)
-        return candidates[chosen], models[chosen]
+        return candidates[chosen], models[chosen], candidate_weights[chosen]
 
     def fit_resample(self, X, y, *, sensitive_features=None):
         """Fit, then return the training rows resampled by the discrete weights.
@@ -317,3 +327,9 @@ adapter_kwargs, random_state, verbose
         tags.classifier_tags.multi_class = False
         tags.classifier_tags.poor_score = True
         return tags
+
+
+def _combined_weights(weights, weights_at, index):
+    """Weights of the earlier rounds times the rule's weights (clipped at 0) at
+    path point ``index``."""
+    return weights * np.clip(weights_at(index), 0, None)

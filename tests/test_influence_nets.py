@@ -75,6 +75,18 @@ def test_per_sample_grads_equal_loop(binary_net, data):
     torch.testing.assert_close(problem.per_sample_grads(slice(0, 20)), batched)
 
 
+def _dp_value_and_gradient(adapter, Xv, yv, sv):
+    """Demographic-parity surrogate on the validation data and its gradient."""
+    return fairness_value_and_gradient(
+        adapter.logit_fn,
+        adapter.theta,
+        adapter.to_tensor(Xv),
+        torch.as_tensor(yv),
+        torch.as_tensor(sv),
+        "demographic_parity",
+    )
+
+
 def _surrogate(net, Xv, yv, sv):
     proba = torch.as_tensor(net.predict_proba(Xv)[:, 1], dtype=torch.float64)
     return float(
@@ -89,14 +101,7 @@ def test_edited_net_moves_as_predicted(binary_net, data, method):
     X, y, s, Xv, yv, sv = data
     adapter = get_adapter(binary_net)
     problem = adapter.make_problem(X, y)
-    value, g_F = fairness_value_and_gradient(
-        adapter.logit_fn,
-        adapter.theta,
-        adapter.to_tensor(Xv),
-        torch.as_tensor(yv),
-        torch.as_tensor(sv),
-        "demographic_parity",
-    )
+    value, g_F = _dp_value_and_gradient(adapter, Xv, yv, sv)
     curvature = Curvature(problem, method, damping=1e-2, maxiter=500)
     influences = fairness_influence(problem, curvature, g_F)
     direction = ij_parameter_change(problem, curvature, -influences)  # I-JACK, λ = 1
@@ -227,14 +232,7 @@ def test_recycled_solves_match_cold_solves(binary_net, data):
     X, y, _, Xv, yv, sv = data
     adapter = get_adapter(binary_net)
     problem = adapter.make_problem(X, y)
-    _, g_F = fairness_value_and_gradient(
-        adapter.logit_fn,
-        adapter.theta,
-        adapter.to_tensor(Xv),
-        torch.as_tensor(yv),
-        torch.as_tensor(sv),
-        "demographic_parity",
-    )
+    _, g_F = _dp_value_and_gradient(adapter, Xv, yv, sv)
     warm = Curvature(problem, "cg", damping=1e-2, tol=1e-6, maxiter=500)
     v = warm.solve(g_F)
     cold_iterations = warm.info_["n_iter"]
@@ -259,14 +257,7 @@ def test_fisher_update_of_a_net_is_the_newton_step(binary_net, data):
     clf = FairIJClassifier(
         binary_net, prefit=True, update="fisher", hessian="exact", damping=1e-2, lambdas=[lam]
     ).fit(X, y, sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
-    _, g_F = fairness_value_and_gradient(
-        adapter.logit_fn,
-        adapter.theta,
-        adapter.to_tensor(Xv),
-        torch.as_tensor(yv),
-        torch.as_tensor(sv),
-        "demographic_parity",
-    )
+    _, g_F = _dp_value_and_gradient(adapter, Xv, yv, sv)
     problem = adapter.make_problem(X, y)
     H = _dense_gauss_newton(problem).double() + 1e-2 * torch.eye(problem.n_params)
     expected = -lam * torch.linalg.solve(H, g_F.double().reshape(-1))
