@@ -26,6 +26,8 @@ def main(argv=None):
     )
     bench.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
+    if args.seeds < 1:
+        parser.error(f"--seeds must be at least 1, got {args.seeds}")
 
     from .benchmark import format_table, run_benchmark, summarize
 

@@ -97,6 +97,14 @@ def run_benchmark(
     """
     if dataset != "adult":
         raise ValueError(f"Unknown dataset {dataset!r}; only 'adult' is bundled.")
+    if model not in ("mlp", "logreg"):
+        raise ValueError(f"Unknown model {model!r}; choose 'mlp' or 'logreg'.")
+    if fairness not in FAIRNESS:
+        raise ValueError(f"Unknown fairness {fairness!r}; choose from {list(FAIRNESS)}.")
+    if not quick and (isinstance(seeds, bool) or not isinstance(seeds, int | np.integer)):
+        raise TypeError(f"seeds must be an integer (number of splits), got {seeds!r}.")
+    if not quick and seeds < 1:
+        raise ValueError(f"seeds must be at least 1, got {seeds}.")
     if quick:
         seeds = 1
         methods = methods or list(QUICK_METHODS)
@@ -182,7 +190,8 @@ def summarize(results):
     grouped = results.groupby("method", sort=False)
     mean = grouped[columns].mean()
     n = grouped.size()
-    two_se = grouped[columns].std(ddof=1).fillna(0.0).div(np.sqrt(n), axis=0) * 2
+    # NaN with a single seed: there is no standard error to report
+    two_se = grouped[columns].std(ddof=1).div(np.sqrt(n), axis=0) * 2
     summary = mean.join(two_se.add_suffix("_2se"))
     summary["fit_seconds_median"] = grouped["fit_seconds"].median()
     summary["needs_s"] = grouped["needs_s"].first()
@@ -212,13 +221,16 @@ def format_table(summary, fairness):
     for method, row in summary.iterrows():
 
         def cell(col, row=row):
-            return f"{row[col]:.3f} ± {row[col + '_2se']:.3f}"
+            spread = row[col + "_2se"]
+            return f"{row[col]:.3f} ± {spread:.3f}" if np.isfinite(spread) else f"{row[col]:.3f}"
 
         lines.append(
             f"{method:22} {cell('test_error'):>15} {row['test_balanced_accuracy']:>8.3f} "
             f"{cell('test_dp'):>15} {cell('test_eo'):>15} {cell('test_deo'):>15} "
             f"{row['fit_seconds_median']:>7.1f} {'yes' if row['needs_s'] else 'no':>9}"
         )
+    if summary["n_seeds"].max() < 2:
+        lines.append("(one seed: no standard errors; use --seeds N for N > 1)")
     return "\n".join(lines)
 
 
@@ -267,8 +279,8 @@ def plot_pareto(summary, fairness, path):
             ax.errorbar(
                 row[gap],
                 row["test_error"],
-                xerr=row[gap + "_2se"],
-                yerr=row["test_error_2se"],
+                xerr=np.nan_to_num(row[gap + "_2se"]),
+                yerr=np.nan_to_num(row["test_error_2se"]),
                 fmt=marker,
                 color=colours[k % 20],
                 capsize=3,

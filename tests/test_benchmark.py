@@ -1,0 +1,106 @@
+"""The main job: ``skfair-ij benchmark`` end to end on a fast configuration."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skfair_ij.__main__ import main
+from skfair_ij.benchmark import format_table, run_benchmark, summarize
+
+RESULT_COLUMNS = {
+    "method",
+    "seed",
+    "test_error",
+    "test_dp",
+    "test_eo",
+    "test_deo",
+    "val_error",
+    "val_dp",
+    "fit_seconds",
+    "needs_s",
+}
+
+
+def test_cli_writes_results_summary_and_plot(tmp_path, capsys):
+    out = tmp_path / "bench"
+    code = main(
+        [
+            "benchmark",
+            "--model",
+            "logreg",
+            "--fairness",
+            "eo",
+            "--seeds",
+            "2",
+            "--methods",
+            "erm",
+            "ijack_fisher",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "ijack_fisher" in printed and "s@predict" in printed
+    results = pd.read_csv(out / "results.csv")
+    assert RESULT_COLUMNS <= set(results.columns)
+    assert sorted(map(tuple, results[["method", "seed"]].values.tolist())) == [
+        ("erm", 0),
+        ("erm", 1),
+        ("ijack_fisher", 0),
+        ("ijack_fisher", 1),
+    ]
+    assert (out / "pareto_logreg_eo.png").stat().st_size > 0
+    summary = pd.read_csv(out / "summary.csv", index_col=0)
+    # on two splits the edit of the logistic regression lowers its test EO at little cost
+    erm, fair = summary.loc["erm"], summary.loc["ijack_fisher"]
+    assert fair["test_eo"] < erm["test_eo"]
+    assert abs(fair["test_error"] - erm["test_error"]) < 0.02
+
+
+def test_summary_two_standard_errors():
+    rows = [
+        {"method": "m", "seed": k, "needs_s": False, "test_error": v, "fit_seconds": v}
+        for k, v in enumerate([0.1, 0.2, 0.3])
+    ]
+    for row in rows:
+        for col in ("test_balanced_accuracy", "test_dp", "test_eo", "test_deo"):
+            row[col] = row["test_error"]
+        row["val_error"] = row["val_dp"] = 0.0
+    summary = summarize(pd.DataFrame(rows))
+    assert summary.loc["m", "test_error"] == pytest.approx(0.2)
+    assert summary.loc["m", "test_error_2se"] == pytest.approx(2 * 0.1 / np.sqrt(3))
+    assert summary.loc["m", "fit_seconds_median"] == pytest.approx(0.2)
+    assert "±" in format_table(summary, "eo").splitlines()[2]
+
+
+def test_one_seed_reports_no_standard_error(tmp_path):
+    results = run_benchmark(model="logreg", seeds=1, methods=["erm"], out=tmp_path, progress=False)
+    summary = summarize(results)
+    assert np.isnan(summary.loc["erm", "test_error_2se"])
+    table = format_table(summary, "dp")
+    assert "±" not in table.splitlines()[2]
+    assert "one seed" in table
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"dataset": "compas"}, "only 'adult'"),
+        ({"model": "resnet"}, "Unknown model"),
+        ({"fairness": "parity"}, "Unknown fairness"),
+        ({"methods": ["erm", "magic"]}, "Unknown methods"),
+        ({"seeds": 0}, "at least 1"),
+    ],
+)
+def test_bad_arguments_are_named(tmp_path, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        run_benchmark(out=tmp_path, progress=False, **kwargs)
+    assert not (tmp_path / "results.csv").exists()
+
+
+def test_cli_rejects_zero_seeds(capsys):
+    with pytest.raises(SystemExit):
+        main(["benchmark", "--seeds", "0"])
+    assert "--seeds must be at least 1" in capsys.readouterr().err
