@@ -2,6 +2,7 @@
 
 import copy
 import time
+import warnings
 
 import numpy as np
 import torch
@@ -36,6 +37,12 @@ NOT_BINARY_TARGET = (
 )
 ONE_CLASS = "{name} needs samples of 2 classes in y; got only class {cls!r}."
 BAD_OPTION = "{param} must be one of {options}, got {value!r}."
+OVERFIT_WARNING = (
+    "gap_data='pooled' measures the gaps on the training rows too, but the model's "
+    "training accuracy ({train:.3f}) exceeds its validation accuracy ({val:.3f}) by "
+    "{diff:.3f}: its training gaps are likely biased. Use gap_data='validation'."
+)
+OVERFIT_MARGIN = 0.05
 VALIDATION_INCOMPLETE = (
     "Validation data need X_val, y_val and sensitive_features_val together; got only {given}."
 )
@@ -79,6 +86,7 @@ class FairInfluenceMixin:
             ("hessian", CURVATURE_METHODS),
             ("curvature", CURVATURE_PRODUCTS),
             ("update", _path.UPDATES),
+            ("gap_data", _path.GAP_DATA),
         ):
             value = getattr(self, param)
             if value not in options:
@@ -244,8 +252,32 @@ class FairInfluenceMixin:
             return model.fit(Xf, yf)
         return fit_with_weights(model, Xf, yf, sample_weight)
 
+    def _pooled(self, X_val, n_rows, train_idx, y_val):
+        """Whether the gaps pool training rows that are not validation rows."""
+        distinct = X_val is not None or len(train_idx) + len(y_val) == n_rows
+        return self.gap_data == "pooled" and distinct
+
+    def _gap_key(self, path):
+        """The gap the selection compares: pooled when ``gap_data="pooled"``."""
+        return "pooled_gap" if "pooled_gap" in path else "val_gap"
+
+    def _select(self, path, *, warn=True):
+        return _path.select_lambda(
+            path, self.selection, self.tolerance, warn=warn, gap=self._gap_key(path)
+        )
+
     def _influence_path(
-        self, model, X_train, y_train, X_val, y_val, g_val, lambdas, sample_weight=None
+        self,
+        model,
+        X_train,
+        y_train,
+        X_val,
+        y_val,
+        g_val,
+        lambdas,
+        sample_weight=None,
+        g_train=None,
+        pooled=False,
     ):
         """Influences of the training rows and the λ path of the weighting rule.
 
@@ -255,6 +287,12 @@ class FairInfluenceMixin:
         influences and direction) and a new segment starts from it. The gap of a
         criterion with several terms (equalized odds) has kinks where one term
         crosses zero; a new segment follows the gradient past them.
+
+        With ``pooled`` (``gap_data="pooled"`` and training rows distinct from
+        the validation rows), the training rows (groups ``g_train``) join the
+        validation rows in the gap terms' values and in the path's
+        ``pooled_gap``; the fairness gradient and the accuracy stay on
+        validation data.
 
         Returns
         -------
@@ -275,8 +313,26 @@ class FairInfluenceMixin:
         def predict_proba(X, theta):
             return expit(adapter.decision_function(X, theta))
 
+        value_data, extra = None, None
+        if pooled:
+            X_train_t = adapter.to_tensor(X_fit)
+            value_data = (X_train_t, torch.as_tensor(y_train), torch.as_tensor(g_train))
+            extra = (X_train_t, y_train, g_train)
+            self._check_overfit(predict_proba, adapter.theta, X_train_t, y_train, X_val_t, y_val)
+
+        floor = {}  # the accuracy below which no point is a candidate of the selection
+
         def evaluate(lams, thetas):
-            return _path.evaluate_path(predict_proba, thetas, X_val_t, y_val, g_val, self.fairness)
+            return _path.evaluate_path(
+                predict_proba,
+                thetas,
+                X_val_t,
+                y_val,
+                g_val,
+                self.fairness,
+                pooled=extra,
+                min_accuracy=floor.get("accuracy"),
+            )
 
         theta = adapter.theta.to(adapter.device)
         path, thetas, directions, ends = None, None, [], []
@@ -292,6 +348,7 @@ class FairInfluenceMixin:
                 torch.as_tensor(g_val),
                 self.fairness,
                 per_term=True,
+                value_data=value_data,
             )
             curvature = Curvature(
                 problem,
@@ -331,6 +388,9 @@ class FairInfluenceMixin:
                     problem, curvature, influences, self.weighting, lambdas
                 )
                 segment = {"lambda_step": lams, "n_changed": n_changed}
+            if extra is not None and self.selection in ("one_se", "tolerance") and not floor:
+                reference = evaluate(lams[:1], seg_thetas[:1])["val_accuracy"][0]
+                floor["accuracy"] = reference - self.tolerance - 1e-12
             segment.update(evaluate(lams, seg_thetas))
             segment["step"] = np.full(len(lams), step)
             offset = 0.0 if path is None else float(path["lambda"][-1])
@@ -341,7 +401,7 @@ class FairInfluenceMixin:
                 path = {k: np.concatenate([path[k], segment[k][1:]]) for k in path}
                 thetas = torch.cat([thetas, seg_thetas[1:]])
             index = (
-                _path.select_lambda(path, self.selection, self.tolerance, warn=False)
+                self._select(path, warn=False)
                 if not callable(self.selection)
                 else len(path["lambda"]) - 1
             )
@@ -358,7 +418,7 @@ class FairInfluenceMixin:
             theta = thetas[index]
 
         if linear and lambdas is None and not callable(self.selection):
-            index = _path.select_lambda(path, self.selection, self.tolerance, warn=False)
+            index = self._select(path, warn=False)
             path, thetas = self._refine(path, thetas, index, evaluate)
         path["val_surrogate_at_fit"] = first_value
         self._log(
@@ -375,6 +435,22 @@ class FairInfluenceMixin:
             return w
 
         return adapter, first_influences, path, thetas, weights_at
+
+    @staticmethod
+    def _check_overfit(predict_proba, theta, X_train, y_train, X_val, y_val):
+        """Warn when training gaps are likely biased by overfitting."""
+        accuracies = [
+            float(np.mean((predict_proba(X, theta) > 0.5) == np.asarray(y)))
+            for X, y in ((X_train, y_train), (X_val, y_val))
+        ]
+        if accuracies[0] - accuracies[1] > OVERFIT_MARGIN:
+            warnings.warn(
+                OVERFIT_WARNING.format(
+                    train=accuracies[0], val=accuracies[1], diff=accuracies[0] - accuracies[1]
+                ),
+                UserWarning,
+                stacklevel=4,
+            )
 
     @staticmethod
     def _refine(path, thetas, index, evaluate):

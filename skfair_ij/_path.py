@@ -18,7 +18,8 @@ from .weighting import similarity_product
 
 SELECTION_RULES = ("one_se", "tolerance", "min_gap")
 UPDATES = ("jackknife", "fisher")
-N_GRID = 50
+GAP_DATA = ("validation", "pooled")
+N_GRID = 30
 N_GRID_DISCRETE = 20  # each K is a right-hand side of the solve
 N_REFINE = 20
 CONSTANT_WARNING = (
@@ -197,42 +198,70 @@ def discrete_path(problem, curvature, influences, rule, lambdas):
     return np.asarray(lambdas, dtype=float), counts, thetas
 
 
-def evaluate_path(predict_proba_fn, thetas, X_val, y_val, groups_val, fairness):
+def evaluate_path(
+    predict_proba_fn, thetas, X_val, y_val, groups_val, fairness, pooled=None, min_accuracy=None
+):
     """Validation accuracy and gaps of every parameter vector of a path.
+
+    Parameters
+    ----------
+    pooled : tuple (X, y, groups), default=None
+        Further rows (the training rows) whose predictions are pooled with the
+        validation rows for ``pooled_gap`` and ``pooled_gap_se``.
+    min_accuracy : float, default=None
+        Compute the pooled gaps only where the validation accuracy reaches it
+        (the candidates of a tolerance rule); NaN elsewhere.
 
     Returns
     -------
     dict of ndarray
-        ``val_accuracy``, ``val_gap`` (of ``fairness``), ``val_demographic_parity``,
-        ``val_equalized_odds``, ``val_positive_rate``.
+        ``val_accuracy``, ``val_gap`` (of ``fairness``) and its standard error
+        ``val_gap_se``, ``val_demographic_parity``, ``val_equalized_odds``,
+        ``val_positive_rate``; with ``pooled``, also ``pooled_gap`` and
+        ``pooled_gap_se``.
     """
-    records = {
-        k: []
-        for k in (
-            "val_accuracy",
-            "val_gap",
-            "val_gap_se",
-            "val_demographic_parity",
-            "val_equalized_odds",
-            "val_positive_rate",
-        )
-    }
+    keys = [
+        "val_accuracy",
+        "val_gap",
+        "val_gap_se",
+        "val_demographic_parity",
+        "val_equalized_odds",
+        "val_positive_rate",
+    ]
+    if pooled is not None:
+        keys += ["pooled_gap", "pooled_gap_se"]
+    records = {k: [] for k in keys}
     y_val = np.asarray(y_val)
-    groups_val = np.unique(np.asarray(groups_val), return_inverse=True)[1].reshape(-1)
+    n_val = len(y_val)
+    groups = np.asarray(groups_val)
+    if pooled is not None:
+        X_extra, y_extra, groups_extra = pooled
+        y_all = np.concatenate([y_val, np.asarray(y_extra)])
+        groups = np.concatenate([groups, np.asarray(groups_extra)])
+    codes = np.unique(groups, return_inverse=True)[1].reshape(-1)
     true_pos = y_val == 1
     for theta in thetas:
         y_pred = (predict_proba_fn(X_val, theta) > 0.5).astype(int)
-        gaps, standard_errors = hard_gaps(true_pos, y_pred == 1, groups_val)
-        records["val_accuracy"].append(float(np.mean(y_pred == y_val)))
+        gaps, standard_errors = hard_gaps(true_pos, y_pred == 1, codes[:n_val])
+        accuracy = float(np.mean(y_pred == y_val))
+        records["val_accuracy"].append(accuracy)
         records["val_gap"].append(gaps[fairness])
         records["val_gap_se"].append(standard_errors[fairness])
         records["val_demographic_parity"].append(gaps["demographic_parity"])
         records["val_equalized_odds"].append(gaps["equalized_odds"])
         records["val_positive_rate"].append(float(np.mean(y_pred)))
+        if pooled is not None and min_accuracy is not None and accuracy < min_accuracy:
+            records["pooled_gap"].append(np.nan)
+            records["pooled_gap_se"].append(np.nan)
+        elif pooled is not None:
+            y_pred_all = np.concatenate([y_pred, predict_proba_fn(X_extra, theta) > 0.5])
+            gaps, standard_errors = hard_gaps(y_all == 1, y_pred_all == 1, codes)
+            records["pooled_gap"].append(gaps[fairness])
+            records["pooled_gap_se"].append(standard_errors[fairness])
     return {k: np.asarray(v) for k, v in records.items()}
 
 
-def select_lambda(path, selection, tolerance, *, warn=True):
+def select_lambda(path, selection, tolerance, *, warn=True, gap="val_gap"):
     """Index of the selected point of a path.
 
     ``"one_se"`` (default of the estimators): among the points whose validation
@@ -243,11 +272,14 @@ def select_lambda(path, selection, tolerance, *, warn=True):
     ``"tolerance"``: the lowest gap within the accuracy tolerance.
     ``"min_gap"``: the lowest validation gap (the seed paper's rule, which may
     pick a degenerate model). A callable receives the path dict and returns the
-    index. Ties go to the smaller λ.
+    index. Ties go to the smaller λ. ``gap`` names the gap compared (with its
+    standard error ``gap + "_se"``): ``"val_gap"``, or ``"pooled_gap"`` (the
+    training and validation rows together); accuracy is always the validation
+    accuracy.
     """
     if callable(selection):
         return int(selection(path))
-    gaps, lams = path["val_gap"], path["lambda"]
+    gaps, lams = path[gap], path["lambda"]
     if selection in ("one_se", "tolerance"):
         reference = path["val_accuracy"][np.argmin(lams)]
         allowed = path["val_accuracy"] >= reference - tolerance - 1e-12
@@ -261,7 +293,7 @@ def select_lambda(path, selection, tolerance, *, warn=True):
     order = np.lexsort((lams[candidates], gaps[candidates]))
     chosen = int(candidates[order[0]])
     if selection == "one_se":
-        bound = gaps[chosen] + path["val_gap_se"][chosen]
+        bound = gaps[chosen] + path[gap + "_se"][chosen]
         close = candidates[gaps[candidates] <= bound + 1e-12]
         chosen = int(close[np.argmin(lams[close])])
     share = path["val_positive_rate"][chosen]

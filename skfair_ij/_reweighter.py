@@ -69,7 +69,7 @@ class FairReweighter(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, Ba
         and ``tolerance`` (k + 1 refits). Use it when the refitted model leaves
         the regime where the IJ is accurate (large drop-K edits of nets).
     fairness, weighting, hessian, curvature, damping, lambdas, n_steps, update, \
-selection, tolerance, validation_fraction, prefit, sensitive_column, drop_sensitive, \
+gap_data, selection, tolerance, validation_fraction, prefit, sensitive_column, drop_sensitive, \
 simjack_features, simjack_epsilon, cg_tol, cg_maxiter, memory_budget, device, \
 adapter_kwargs, random_state, verbose
         As in :class:`FairIJClassifier`.
@@ -130,6 +130,7 @@ adapter_kwargs, random_state, verbose
         lambdas=None,
         n_steps=1,
         update="jackknife",
+        gap_data="validation",
         selection="one_se",
         tolerance=0.02,
         validation_fraction=0.3,
@@ -158,6 +159,7 @@ adapter_kwargs, random_state, verbose
         self.lambdas = lambdas
         self.n_steps = n_steps
         self.update = update
+        self.gap_data = gap_data
         self.selection = selection
         self.tolerance = tolerance
         self.validation_fraction = validation_fraction
@@ -212,9 +214,18 @@ adapter_kwargs, random_state, verbose
         for round_ in range(int(self.n_rounds)):
             current = None if round_ == 0 else weights
             _, influences, path, _, weights_at = self._influence_path(
-                model, X_tr, y_tr, X_v, y_v, g_v, lambdas, sample_weight=current
+                model,
+                X_tr,
+                y_tr,
+                X_v,
+                y_v,
+                g_v,
+                lambdas,
+                sample_weight=current,
+                g_train=groups[train_idx],
+                pooled=self._pooled(X_val, len(X), train_idx, y_v),
             )
-            index = _path.select_lambda(path, self.selection, self.tolerance)
+            index = self._select(path)
             if round_ + 1 < int(self.n_rounds):
                 weights = _combined_weights(weights, weights_at, index)
                 self.lambdas_.append(float(path["lambda"][index]))

@@ -56,7 +56,9 @@ def biased():
 ESTIMATORS = [FairIJClassifier, FairReweighter]
 RULES = ["ijack", "simjack", "fair_ij", "drop_upweight"]
 RULE_SETTINGS = [dict(weighting=rule) for rule in RULES] + [
-    dict(weighting="ijack", update="fisher")
+    dict(weighting="ijack", update="fisher"),
+    dict(weighting="ijack", update="fisher", gap_data="pooled"),
+    dict(weighting="fair_ij", gap_data="pooled"),
 ]
 
 
@@ -271,6 +273,8 @@ def test_bad_input_messages(biased):
         FairIJClassifier().fit(X, y, sensitive_features=s, X_val=X)
     with pytest.raises(ValueError, match="update must be one of"):
         FairIJClassifier(update="newton").fit(X, y, sensitive_features=s)
+    with pytest.raises(ValueError, match="gap_data must be one of"):
+        FairIJClassifier(gap_data="train").fit(X, y, sensitive_features=s)
     with pytest.raises(ValueError, match="update='fisher' applies to weighting='ijack' only"):
         FairReweighter(weighting="simjack", update="fisher").fit(X, y, sensitive_features=s)
 

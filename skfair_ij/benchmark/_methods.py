@@ -23,7 +23,8 @@ from ._protocol import make_mlp
 FAIRNESS = {"dp": "demographic_parity", "eo": "equalized_odds", "deo": "equal_opportunity"}
 
 # The damping recommended for nets; for I-JACK the recommended setting adds
-# update="fisher" (the ijack_fisher row). Documented in the README and guide.
+# update="fisher" and gap_data="pooled" (the ijack_fisher_pooled row).
+# Documented in the README and the user guide.
 RECOMMENDED = dict(damping=3e-2)
 
 
@@ -237,6 +238,8 @@ METHODS = {
     "ijack": _ij("ijack"),
     # I-JACK's update in its Fisher limit (seed paper, Eq. 13): −λ H⁻¹ g
     "ijack_fisher": _ij("ijack", update="fisher"),
+    # ... with the gap values and the selection's gaps on training + validation rows
+    "ijack_fisher_pooled": _ij("ijack", update="fisher", gap_data="pooled"),
     "simjack": _ij("simjack"),
     # drop-K edits of a net leave the regime where the IJ predicts a refit well:
     # λ is chosen among 3 multiples of the IJ choice by actual refits
@@ -251,4 +254,4 @@ METHODS = {
     "threshold": threshold_optimizer,
 }
 NEEDS_FAIRLEARN = ("expgrad", "threshold")
-QUICK_METHODS = ("erm", "ijack", "ijack_fisher", "expgrad", "threshold")
+QUICK_METHODS = ("erm", "ijack", "ijack_fisher_pooled", "expgrad", "threshold")

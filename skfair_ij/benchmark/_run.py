@@ -160,7 +160,15 @@ def run_benchmark(
     return results
 
 
-IJ_EDITS = ("fair_ij", "drop_upweight", "ijack", "ijack_fisher", "simjack", "ijack_diagonal")
+IJ_EDITS = (
+    "fair_ij",
+    "drop_upweight",
+    "ijack",
+    "ijack_fisher",
+    "ijack_fisher_pooled",
+    "simjack",
+    "ijack_diagonal",
+)
 
 
 def summarize(results):

@@ -67,8 +67,13 @@ def gap_from_cell_means(means, shape):
     return gap_terms_from_cell_means(means, shape).sum()
 
 
-def gap_terms_from_cell_means(means, shape):
+def gap_terms_from_cell_means(means, shape, reference=None):
     """The terms of the gap: one ``max − min`` per column of the cell grid.
+
+    With ``reference`` (cell means of the same grid, measured on other data),
+    each term is ``m_a − m_b`` for the groups a and b with the largest and the
+    smallest reference mean among the cells present in both: the gap oriented
+    by the reference, differentiable with respect to ``means``.
 
     Returns
     -------
@@ -78,10 +83,16 @@ def gap_terms_from_cell_means(means, shape):
     grid = means.reshape(shape)
     if grid.ndim == 1:
         grid = grid[:, None]
+    ref = grid.detach() if reference is None else reference.reshape(grid.shape)
     terms = []
-    for column in grid.T:
-        present = column[~torch.isnan(column)]
-        terms.append(present.max() - present.min() if len(present) >= 2 else means.new_zeros(()))
+    for column, ref_column in zip(grid.T, ref.T, strict=True):
+        present = torch.nonzero(~torch.isnan(column) & ~torch.isnan(ref_column)).reshape(-1)
+        if len(present) < 2:
+            terms.append(means.new_zeros(()))
+            continue
+        order = ref_column[present]
+        high, low = present[torch.argmax(order)], present[torch.argmin(order)]
+        terms.append(column[high] - column[low])
     return torch.stack(terms)
 
 
@@ -130,13 +141,42 @@ def fairness_surrogate(proba, y, groups, criterion, n_groups=None, weight=None):
     return gap_from_cell_means(means, shape)
 
 
+def _cell_sums(logit_fn, theta, X, y, index, w, criterion, n_cells, chunk_size):
+    """Weight totals and weighted sums of the soft values per cell (no gradient)."""
+    device, dtype = theta.device, theta.dtype
+    totals = torch.zeros(n_cells, dtype=dtype, device=device).index_add(0, index, w)
+    sums = torch.zeros_like(totals)
+    with torch.no_grad():
+        for start in range(0, len(y), chunk_size):
+            rows = slice(start, min(start + chunk_size, len(y)))
+            proba = torch.sigmoid(logit_fn(theta, X[rows].to(device, dtype)).reshape(-1))
+            values = _soft_values(criterion, proba, y[rows])
+            sums.index_add_(0, index[rows], w[rows] * values)
+    return totals, sums
+
+
 def fairness_value_and_gradient(
-    logit_fn, theta, X, y, groups, criterion, *, weight=None, chunk_size=2**14, per_term=False
+    logit_fn,
+    theta,
+    X,
+    y,
+    groups,
+    criterion,
+    *,
+    weight=None,
+    chunk_size=2**14,
+    per_term=False,
+    value_data=None,
 ):
     """Surrogate F(θ) on validation data and its gradient ``g_F = ∇θ F``.
 
     Streams over chunks of rows: a first pass computes the cell means, a second
     accumulates ``Σ_n c_n ∇θ v_n`` with ``c_n = (∂F/∂m_cell(n)) w_n / W_cell(n)``.
+
+    With ``value_data``, more rows measure the value: the cell means are pooled
+    over X and those rows, each term is oriented (which group is above) and
+    valued on the pooled means, and the gradient is that of the same oriented
+    term on X alone.
 
     Parameters
     ----------
@@ -152,6 +192,8 @@ def fairness_value_and_gradient(
     per_term : bool, default=False
         Return the terms of the gap separately (the y = 0 and y = 1 gaps of
         equalized odds) instead of their sum.
+    value_data : tuple (X, y, groups) of Tensors, default=None
+        Further rows (unit weights) pooled with X for the value only.
 
     Returns
     -------
@@ -175,6 +217,8 @@ def fairness_value_and_gradient(
     if len(torch.unique(groups)) < 2:
         raise ValueError(SINGLE_GROUP_VALIDATION)
     n_groups = int(groups.max()) + 1
+    if value_data is not None:
+        n_groups = max(n_groups, int(value_data[2].max()) + 1)
     cells, shape = _cells(criterion, groups, y, n_groups)
     n_cells = int(torch.tensor(shape).prod())
     w = (
@@ -186,16 +230,21 @@ def fairness_value_and_gradient(
     index = cells.clamp(min=0)
     steps = [slice(s, min(s + chunk_size, len(y))) for s in range(0, len(y), chunk_size)]
 
-    totals = torch.zeros(n_cells, dtype=dtype, device=device).index_add(0, index, w)
-    sums = torch.zeros_like(totals)
-    with torch.no_grad():
-        for rows in steps:
-            proba = torch.sigmoid(logit_fn(theta, X[rows].to(device, dtype)).reshape(-1))
-            values = _soft_values(criterion, proba, y[rows])
-            sums.index_add_(0, index[rows], w[rows] * values)
+    totals, sums = _cell_sums(logit_fn, theta, X, y, index, w, criterion, n_cells, chunk_size)
     means = torch.where(totals > 0, sums / totals.clamp(min=1e-300), torch.nan)
+    reference = None
+    if value_data is not None:
+        X2, y2, g2 = value_data
+        y2 = y2.to(device, dtype)
+        cells2, _ = _cells(criterion, g2.to(device), y2, n_groups)
+        w2 = (cells2 >= 0).to(dtype)
+        totals2, sums2 = _cell_sums(
+            logit_fn, theta, X2, y2, cells2.clamp(min=0), w2, criterion, n_cells, chunk_size
+        )
+        totals2, sums2 = totals2 + totals, sums2 + sums
+        reference = torch.where(totals2 > 0, sums2 / totals2.clamp(min=1e-300), torch.nan)
     means.requires_grad_(True)
-    terms = gap_terms_from_cell_means(means, shape)
+    terms = gap_terms_from_cell_means(means, shape, reference)
     n_terms = len(terms)
     coef = torch.zeros((len(y), n_terms), dtype=dtype, device=device)
     for t in range(n_terms):
@@ -213,6 +262,8 @@ def fairness_value_and_gradient(
                 (coef[rows, t] * values).sum(), theta_, retain_graph=t + 1 < n_terms
             )
             gradient[t] += g
+    if reference is not None:
+        terms = gap_terms_from_cell_means(reference, shape, reference)
     values = terms.detach().cpu().numpy()
     if per_term:
         return values, gradient

@@ -1,0 +1,167 @@
+"""gap_data="pooled": gap values and selection gaps on training + validation rows."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.linear_model import LogisticRegression
+
+from skfair_ij import FairIJClassifier, FairReweighter
+from skfair_ij._path import evaluate_path, select_lambda
+from skfair_ij.datasets import make_biased_classification
+from skfair_ij.influence import fairness_surrogate, fairness_value_and_gradient
+from skfair_ij.influence._surrogates import gap_terms_from_cell_means
+from skfair_ij.metrics import equalized_odds_difference
+
+
+def linear(theta, X):
+    return X @ theta
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y, s = make_biased_classification(2100, 5, bias=2.0, random_state=0)  # one problem
+    return X[:1500], y[:1500], s[:1500], X[1500:], y[1500:], s[1500:]
+
+
+def _tensors(X, y, s):
+    return (
+        torch.as_tensor(X, dtype=torch.float64),
+        torch.as_tensor(y, dtype=torch.float64),
+        torch.as_tensor(s),
+    )
+
+
+@pytest.mark.parametrize("criterion", ["demographic_parity", "equalized_odds"])
+def test_pooled_values_and_validation_gradient(data, criterion):
+    X, y, s, Xv, yv, sv = data
+    train, val = _tensors(X, y, s), _tensors(Xv, yv, sv)
+    theta = torch.linspace(-1, 1, X.shape[1], dtype=torch.float64)
+    values, grads = fairness_value_and_gradient(linear, theta, *val, criterion, per_term=True)
+    pooled_values, pooled_grads = fairness_value_and_gradient(
+        linear, theta, *val, criterion, per_term=True, value_data=train
+    )
+    # the value is the surrogate of all rows together ...
+    everything = [torch.cat([a, b]) for a, b in zip(val, train, strict=True)]
+    proba = torch.sigmoid(linear(theta, everything[0]))
+    expected = fairness_surrogate(proba, everything[1], everything[2], criterion)
+    assert pooled_values.sum() == pytest.approx(float(expected), rel=1e-10)
+    assert not np.allclose(pooled_values, values)
+    # ... the gradient that of the validation rows (same orientation here)
+    torch.testing.assert_close(pooled_grads, grads)
+
+
+def test_pooled_orientation_rules_the_gradient_sign():
+    # validation: group 1 above group 0; pooled with the training rows: below
+    theta = torch.tensor([1.0], dtype=torch.float64)
+    X_val = torch.tensor([[0.0], [1.0], [0.2], [0.3]], dtype=torch.float64)
+    g_val = torch.tensor([0, 1, 0, 1])
+    X_tr = torch.tensor([[3.0], [-3.0]] * 5, dtype=torch.float64)
+    g_tr = torch.tensor([0, 1] * 5)
+    y_val, y_tr = torch.zeros(4, dtype=torch.float64), torch.zeros(10, dtype=torch.float64)
+    value, grad = fairness_value_and_gradient(
+        linear, theta, X_val, y_val, g_val, "demographic_parity"
+    )
+    pooled, pooled_grad = fairness_value_and_gradient(
+        linear, theta, X_val, y_val, g_val, "demographic_parity", value_data=(X_tr, y_tr, g_tr)
+    )
+    assert value > 0 and pooled > 0
+    torch.testing.assert_close(pooled_grad, -grad)  # the pooled orientation, differentiated
+
+
+def test_gap_terms_with_a_reference():
+    means = torch.tensor([0.2, 0.6, 0.5, 0.1], dtype=torch.float64)  # (group, label) cells
+    reference = torch.tensor([0.3, 0.7, 0.4, 0.2], dtype=torch.float64)
+    np.testing.assert_allclose(gap_terms_from_cell_means(means, (2, 2)), [0.3, 0.5])
+    # the reference orients each column: group 1 above group 0 for label 0, below for 1
+    np.testing.assert_allclose(gap_terms_from_cell_means(means, (2, 2), reference), [0.3, 0.5])
+    flipped = torch.tensor([0.5, 0.6, 0.2, 0.1], dtype=torch.float64)
+    np.testing.assert_allclose(gap_terms_from_cell_means(means, (2, 2), flipped), [-0.3, 0.5])
+
+
+def test_evaluate_path_pools_predictions(data):
+    X, y, s, Xv, yv, sv = data
+    thetas = torch.stack([torch.zeros(5), torch.ones(5), -torch.ones(5)]).double()
+
+    def predict_proba(X_, theta):
+        return torch.sigmoid(torch.as_tensor(X_, dtype=torch.float64) @ theta).numpy()
+
+    path = evaluate_path(predict_proba, thetas, Xv, yv, sv, "equalized_odds", pooled=(X, y, s))
+    for i, theta in enumerate(thetas):
+        pred = np.concatenate([predict_proba(Xv, theta), predict_proba(X, theta)]) > 0.5
+        expected = equalized_odds_difference(
+            np.r_[yv, y], pred.astype(int), sensitive_features=np.r_[sv, s]
+        )
+        assert path["pooled_gap"][i] == pytest.approx(expected)
+        val_pred = (predict_proba(Xv, theta) > 0.5).astype(int)
+        assert path["val_gap"][i] == pytest.approx(
+            equalized_odds_difference(yv, val_pred, sensitive_features=sv)
+        )
+    floor = np.sort(path["val_accuracy"])[1]
+    lazy = evaluate_path(
+        predict_proba, thetas, Xv, yv, sv, "equalized_odds", pooled=(X, y, s), min_accuracy=floor
+    )
+    skipped = path["val_accuracy"] < floor
+    assert np.all(np.isnan(lazy["pooled_gap"][skipped]))
+    np.testing.assert_allclose(lazy["pooled_gap"][~skipped], path["pooled_gap"][~skipped])
+
+
+def test_select_lambda_compares_the_named_gap():
+    path = {
+        "lambda": np.array([0.0, 1.0, 2.0]),
+        "val_accuracy": np.array([0.8, 0.79, 0.79]),
+        "val_gap": np.array([0.2, 0.05, 0.1]),
+        "val_gap_se": np.full(3, 0.01),
+        "pooled_gap": np.array([0.2, 0.1, 0.05]),
+        "pooled_gap_se": np.full(3, 0.01),
+        "val_positive_rate": np.full(3, 0.3),
+    }
+    assert select_lambda(path, "one_se", 0.02) == 1
+    assert select_lambda(path, "one_se", 0.02, gap="pooled_gap") == 2
+
+
+@pytest.mark.parametrize("Estimator", [FairIJClassifier, FairReweighter])
+def test_estimators_select_on_pooled_gaps(data, Estimator):
+    X, y, s, Xv, yv, sv = data
+    kw = dict(sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
+    est = Estimator(
+        LogisticRegression(), fairness="equalized_odds", update="fisher", gap_data="pooled"
+    ).fit(X, y, **kw)
+    path = est.path_
+    assert {"pooled_gap", "pooled_gap_se", "val_gap"} <= set(path)
+    candidates = path["val_accuracy"] >= path["val_accuracy"][np.argmin(path["lambda"])] - 0.02
+    assert np.all(np.isfinite(path["pooled_gap"][candidates]))
+    assert est.best_index_ == select_lambda(path, "one_se", 0.02, gap="pooled_gap")
+    pred = np.r_[est.predict(Xv), est.predict(X)]
+    before = np.r_[est.initial_estimator_.predict(Xv), est.initial_estimator_.predict(X)]
+    groups, labels = np.r_[sv, s], np.r_[yv, y]
+    after_gap = equalized_odds_difference(labels, pred, sensitive_features=groups)
+    before_gap = equalized_odds_difference(labels, before, sensitive_features=groups)
+    assert after_gap < 0.75 * before_gap
+    if Estimator is FairIJClassifier:  # the edit itself (FairReweighter refits)
+        assert after_gap == pytest.approx(path["pooled_gap"][est.best_index_])
+
+
+def test_pooled_needs_distinct_training_rows(data):
+    X, y, s, *_ = data
+    held_out = FairIJClassifier(gap_data="pooled", random_state=0).fit(X, y, sensitive_features=s)
+    assert "pooled_gap" in held_out.path_  # the held-out share and the rest
+    # a split whose held-out rows miss a group: the model is validated on its
+    # training rows, which must then not be counted twice
+    X6 = np.random.default_rng(0).normal(size=(6, 2))
+    y6, s6 = np.array([0, 1, 0, 1, 0, 1]), np.array([0, 0, 0, 0, 0, 1])
+    same = FairIJClassifier(gap_data="pooled", random_state=1).fit(X6, y6, sensitive_features=s6)
+    assert len(same.train_indices_) == 6
+    assert "pooled_gap" not in same.path_
+
+
+def test_warns_when_the_model_overfits():
+    rng = np.random.default_rng(0)
+    n, p = 120, 80
+    X, Xv = rng.normal(size=(n, p)), rng.normal(size=(400, p))
+    s, sv = rng.integers(0, 2, n), rng.integers(0, 2, 400)
+    y = (X[:, 0] + s + rng.normal(size=n) > 0.5).astype(int)
+    yv = (Xv[:, 0] + sv + rng.normal(size=400) > 0.5).astype(int)
+    model = LogisticRegression(C=1e4, max_iter=5000)
+    kw = dict(sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
+    with pytest.warns(UserWarning, match="gap_data='validation'"):
+        FairIJClassifier(model, gap_data="pooled").fit(X, y, **kw)
