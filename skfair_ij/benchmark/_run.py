@@ -290,7 +290,8 @@ def plot_pareto(summary, fairness, path):
                 xerr=np.nan_to_num(row[gap + "_2se"]),
                 yerr=np.nan_to_num(row["test_error_2se"]),
                 fmt=marker,
-                color=colours[k % 20],
+                # tab20 pairs dark and light shades of a hue: neighbours get other hues
+                color=colours[(2 * k) % 20 + (2 * k // 20) % 2],
                 capsize=3,
                 markersize=11 if marker == "*" else 7,
                 label=method,
@@ -306,10 +307,15 @@ def plot_pareto(summary, fairness, path):
         ax.set_xlabel(f"test {fairness.upper()} gap (lower is fairer)")
         ax.set_ylabel("test error")
         ax.grid(alpha=0.3)
-        if zoom:
+        if zoom:  # the methods within 0.03 error of ERM whose gap is near the lowest
             near = summary[summary["test_error"] <= erm_error + 0.03]
-            ax.set_xlim(0, max(0.02, float(near[gap].min()) * 4 + 0.02))
-            ax.set_ylim(erm_error - 0.005, erm_error + 0.03)
+            best = float(near[gap].min())
+            focus = near[near[gap] <= max(3 * best, best + 0.03)]
+            gap_hi = focus[gap] + focus[gap + "_2se"].fillna(0)
+            err_lo = focus["test_error"] - focus["test_error_2se"].fillna(0)
+            err_hi = focus["test_error"] + focus["test_error_2se"].fillna(0)
+            ax.set_xlim(0, max(0.02, float(gap_hi.max()) * 1.15))
+            ax.set_ylim(float(err_lo.min()) - 0.002, float(err_hi.max()) + 0.002)
             ax.set_title("zoom: near the best trade-offs")
         else:
             ax.set_title(f"Adult, {int(summary['n_seeds'].max())} seeds, mean ± 2 s.e.")
