@@ -3,6 +3,7 @@
 import copy
 import time
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -46,6 +47,19 @@ OVERFIT_MARGIN = 0.05
 VALIDATION_INCOMPLETE = (
     "Validation data need X_val, y_val and sensitive_features_val together; got only {given}."
 )
+
+
+class Split(NamedTuple):
+    """Training and validation rows of a fit (labels encoded, group codes)."""
+
+    train_indices: np.ndarray  # rows of X the model is trained on
+    X_train: object
+    y_train: np.ndarray
+    g_train: np.ndarray
+    X_val: object
+    y_val: np.ndarray
+    g_val: np.ndarray
+    distinct: bool  # False when the model is validated on its training rows
 
 
 def _is_skorch(model):
@@ -196,6 +210,7 @@ class FairInfluenceMixin:
         return X_model, encoder.transform(y), groups
 
     def _validation_split(self, X, y, groups, X_val, y_val, sensitive_features_val):
+        """The :class:`Split` of a fit: the given validation data, or a held-out share."""
         given = [
             n
             for n, v in (
@@ -217,7 +232,7 @@ class FairInfluenceMixin:
                 raise ValueError(f"y_val holds labels {sorted(unknown)} not seen in y.")
             g_val, _ = check_sensitive_features(s_val, len(X_val))
             y_val = np.searchsorted(self.classes_, y_val)
-            return np.arange(len(X)), X_val, y_val, g_val
+            return Split(np.arange(len(X)), X, y, groups, X_val, y_val, g_val, True)
         indices = np.arange(len(X))
         strata = groups * 2 + y
         counts = np.bincount(strata)
@@ -233,10 +248,20 @@ class FairInfluenceMixin:
             train_idx, val_idx = train_test_split(
                 indices, test_size=self.validation_fraction, random_state=self.random_state
             )
-        if len(np.unique(groups[val_idx])) < 2 or len(np.unique(y[train_idx])) < 2:
+        distinct = len(np.unique(groups[val_idx])) >= 2 and len(np.unique(y[train_idx])) >= 2
+        if not distinct:
             # too little data to hold out a useful split: validate on the training data
             train_idx = val_idx = indices
-        return train_idx, X[val_idx], y[val_idx], groups[val_idx]
+        return Split(
+            train_idx,
+            X[train_idx],
+            y[train_idx],
+            groups[train_idx],
+            X[val_idx],
+            y[val_idx],
+            groups[val_idx],
+            distinct,
+        )
 
     # ------------------------------------------------------------------ influence
     def _log(self, message, start):
@@ -252,11 +277,6 @@ class FairInfluenceMixin:
             return model.fit(Xf, yf)
         return fit_with_weights(model, Xf, yf, sample_weight)
 
-    def _pooled(self, X_val, n_rows, train_idx, y_val):
-        """Whether the gaps pool training rows that are not validation rows."""
-        distinct = X_val is not None or len(train_idx) + len(y_val) == n_rows
-        return self.gap_data == "pooled" and distinct
-
     def _gap_key(self, path):
         """The gap the selection compares: pooled when ``gap_data="pooled"``."""
         return "pooled_gap" if "pooled_gap" in path else "val_gap"
@@ -266,19 +286,7 @@ class FairInfluenceMixin:
             path, self.selection, self.tolerance, warn=warn, gap=self._gap_key(path)
         )
 
-    def _influence_path(
-        self,
-        model,
-        X_train,
-        y_train,
-        X_val,
-        y_val,
-        g_val,
-        lambdas,
-        sample_weight=None,
-        g_train=None,
-        pooled=False,
-    ):
+    def _influence_path(self, model, split, lambdas, sample_weight=None):
         """Influences of the training rows and the λ path of the weighting rule.
 
         For the linear rules with the adaptive grid, the path may continue in up
@@ -288,11 +296,10 @@ class FairInfluenceMixin:
         criterion with several terms (equalized odds) has kinks where one term
         crosses zero; a new segment follows the gradient past them.
 
-        With ``pooled`` (``gap_data="pooled"`` and training rows distinct from
-        the validation rows), the training rows (groups ``g_train``) join the
-        validation rows in the gap terms' values and in the path's
-        ``pooled_gap``; the fairness gradient and the accuracy stay on
-        validation data.
+        With ``gap_data="pooled"`` (and training rows distinct from the
+        validation rows), the training rows join the validation rows in the gap
+        terms' values and in the path's ``pooled_gap``; the fairness gradient
+        and the accuracy stay on validation data.
 
         Returns
         -------
@@ -300,6 +307,13 @@ class FairInfluenceMixin:
         ``weights_at(index)`` giving the sample weights of a path point.
         """
         start = time.perf_counter()
+        X_train, y_train, X_val, y_val, g_val = (
+            split.X_train,
+            split.y_train,
+            split.X_val,
+            split.y_val,
+            split.g_val,
+        )
         adapter = get_adapter(model, device=self.device, **(self.adapter_kwargs or {}))
         X_fit = fit_inputs(model, X_train)[0]
         X_val_t = adapter.to_tensor(fit_inputs(model, X_val)[0])
@@ -313,14 +327,16 @@ class FairInfluenceMixin:
         def predict_proba(X, theta):
             return expit(adapter.decision_function(X, theta))
 
-        value_data, extra = None, None
-        if pooled:
+        value_data, extra, min_accuracy = None, None, None
+        if self.gap_data == "pooled" and split.distinct:
             X_train_t = adapter.to_tensor(X_fit)
-            value_data = (X_train_t, torch.as_tensor(y_train), torch.as_tensor(g_train))
-            extra = (X_train_t, y_train, g_train)
-            self._check_overfit(predict_proba, adapter.theta, X_train_t, y_train, X_val_t, y_val)
-
-        floor = {}  # the accuracy below which no point is a candidate of the selection
+            value_data = (X_train_t, torch.as_tensor(y_train), torch.as_tensor(split.g_train))
+            extra = (X_train_t, y_train, split.g_train)
+            accuracy = self._check_overfit(
+                predict_proba, adapter.theta, X_train_t, y_train, X_val_t, y_val
+            )
+            if self.selection in ("one_se", "tolerance"):  # pooled gaps of candidates only
+                min_accuracy = accuracy - self.tolerance - 1e-12
 
         def evaluate(lams, thetas):
             return _path.evaluate_path(
@@ -331,7 +347,7 @@ class FairInfluenceMixin:
                 g_val,
                 self.fairness,
                 pooled=extra,
-                min_accuracy=floor.get("accuracy"),
+                min_accuracy=min_accuracy,
             )
 
         theta = adapter.theta.to(adapter.device)
@@ -388,9 +404,6 @@ class FairInfluenceMixin:
                     problem, curvature, influences, self.weighting, lambdas
                 )
                 segment = {"lambda_step": lams, "n_changed": n_changed}
-            if extra is not None and self.selection in ("one_se", "tolerance") and not floor:
-                reference = evaluate(lams[:1], seg_thetas[:1])["val_accuracy"][0]
-                floor["accuracy"] = reference - self.tolerance - 1e-12
             segment.update(evaluate(lams, seg_thetas))
             segment["step"] = np.full(len(lams), step)
             offset = 0.0 if path is None else float(path["lambda"][-1])
@@ -438,7 +451,11 @@ class FairInfluenceMixin:
 
     @staticmethod
     def _check_overfit(predict_proba, theta, X_train, y_train, X_val, y_val):
-        """Warn when training gaps are likely biased by overfitting."""
+        """Warn when training gaps are likely biased by overfitting.
+
+        Returns the validation accuracy of the unedited model (the reference of
+        the accuracy tolerance).
+        """
         accuracies = [
             float(np.mean((predict_proba(X, theta) > 0.5) == np.asarray(y)))
             for X, y in ((X_train, y_train), (X_val, y_val))
@@ -451,6 +468,7 @@ class FairInfluenceMixin:
                 UserWarning,
                 stacklevel=4,
             )
+        return accuracies[1]
 
     @staticmethod
     def _refine(path, thetas, index, evaluate):

@@ -253,28 +253,15 @@ class FairIJClassifier(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, 
         lambdas = self._check_options()
         estimator, prefit = self._base_estimator()
         X, y, groups = self._validate_fit_data(X, y, sensitive_features)
-        train_idx, X_v, y_v, g_v = self._validation_split(
-            X, y, groups, X_val, y_val, sensitive_features_val
-        )
-        X_tr, y_tr = X[train_idx], y[train_idx]
-        model = self._fit_base(estimator, prefit, X_tr, y_tr)
-        adapter, influences, path, thetas, weights_at = self._influence_path(
-            model,
-            X_tr,
-            y_tr,
-            X_v,
-            y_v,
-            g_v,
-            lambdas,
-            g_train=groups[train_idx],
-            pooled=self._pooled(X_val, len(X), train_idx, y_v),
-        )
+        split = self._validation_split(X, y, groups, X_val, y_val, sensitive_features_val)
+        model = self._fit_base(estimator, prefit, split.X_train, split.y_train)
+        adapter, influences, path, thetas, weights_at = self._influence_path(model, split, lambdas)
         index = self._select(path)
         self.initial_estimator_ = model
         self.estimator_ = adapter.with_parameters(thetas[index])
         self.influences_ = influences
         self.sample_weight_ = weights_at(index)
-        self.train_indices_ = train_idx
+        self.train_indices_ = split.train_indices
         self.lambda_ = float(path["lambda"][index])
         self.path_ = path
         self.best_index_ = index

@@ -201,29 +201,18 @@ adapter_kwargs, random_state, verbose
         else:
             influence_model, prefit = self._base_estimator(self.influence_estimator)
         X, y, groups = self._validate_fit_data(X, y, sensitive_features)
-        train_idx, X_v, y_v, g_v = self._validation_split(
-            X, y, groups, X_val, y_val, sensitive_features_val
-        )
+        split = self._validation_split(X, y, groups, X_val, y_val, sensitive_features_val)
         n_candidates = int(self.refit_candidates)
         if n_candidates < 1:
             raise ValueError(f"refit_candidates must be >= 1, got {self.refit_candidates}.")
-        X_tr, y_tr = X[train_idx], y[train_idx]
+        X_tr, y_tr = split.X_train, split.y_train
         model = self._fit_base(influence_model, prefit, X_tr, y_tr)
         self.initial_estimator_ = model
         weights, self.lambdas_ = np.ones(len(X_tr)), []
         for round_ in range(int(self.n_rounds)):
             current = None if round_ == 0 else weights
             _, influences, path, _, weights_at = self._influence_path(
-                model,
-                X_tr,
-                y_tr,
-                X_v,
-                y_v,
-                g_v,
-                lambdas,
-                sample_weight=current,
-                g_train=groups[train_idx],
-                pooled=self._pooled(X_val, len(X), train_idx, y_v),
+                model, split, lambdas, sample_weight=current
             )
             index = self._select(path)
             if round_ + 1 < int(self.n_rounds):
@@ -233,15 +222,7 @@ adapter_kwargs, random_state, verbose
         self.refit_path_ = None
         if n_candidates > 1 and path["lambda"][index] > 0 and not callable(self.selection):
             index, self.estimator_, weights = self._select_by_refits(
-                final,
-                X_tr,
-                y_tr,
-                X_v,
-                y_v,
-                g_v,
-                path,
-                index,
-                partial(_combined_weights, weights, weights_at),
+                final, split, path, index, partial(_combined_weights, weights, weights_at)
             )
         else:
             weights = _combined_weights(weights, weights_at, index)
@@ -249,13 +230,13 @@ adapter_kwargs, random_state, verbose
         self.lambdas_.append(float(path["lambda"][index]))
         self.sample_weight_ = weights
         self.influences_ = influences
-        self.train_indices_ = train_idx
+        self.train_indices_ = split.train_indices
         self.lambda_ = self.lambdas_[-1]
         self.path_ = path
         self.best_index_ = index
         return self
 
-    def _select_by_refits(self, final, X_tr, y_tr, X_v, y_v, g_v, path, index, weights_of):
+    def _select_by_refits(self, final, split, path, index, weights_of):
         """Refit at several λ of the IJ path and select among the refits.
 
         ``weights_of(i)`` gives the sample weights of path point i. Returns the
@@ -274,18 +255,22 @@ adapter_kwargs, random_state, verbose
         for i in candidates:
             candidate_weights.append(weights_of(i))
             models.append(
-                self._fit_base(final, False, X_tr, y_tr, sample_weight=candidate_weights[-1])
+                self._fit_base(
+                    final, False, split.X_train, split.y_train, sample_weight=candidate_weights[-1]
+                )
             )
             if self.verbose:
                 print(f"[{type(self).__name__}] refit at λ={lams[i]:.3g}")
-        X_val = fit_inputs(models[0], X_v)[0]
+        X_val = fit_inputs(models[0], split.X_val)[0]
 
         def positive_proba(X, model):
             return np.asarray(model.predict_proba(X))[:, 1]
 
         refit_path = {"lambda": lams[candidates]}
         refit_path.update(
-            _path.evaluate_path(positive_proba, models, X_val, y_v, g_v, self.fairness)
+            _path.evaluate_path(
+                positive_proba, models, X_val, split.y_val, split.g_val, self.fairness
+            )
         )
         self.refit_path_ = refit_path
         chosen = _path.select_lambda(refit_path, self.selection, self.tolerance)
