@@ -6,9 +6,10 @@ infinitesimal jackknife), :class:`FairReweighter` (re-weight and refit),
 (bundled Adult data, synthetic biased data), :mod:`skfair_ij.weighting` (the rules).
 """
 
+from ._base import FairnessWarning
 from ._classifier import FairIJClassifier
 from ._reweighter import FairReweighter
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["FairIJClassifier", "FairReweighter", "__version__"]
+__all__ = ["FairIJClassifier", "FairReweighter", "FairnessWarning", "__version__"]

@@ -1,6 +1,7 @@
 """Validation, splitting and influence computation shared by the two estimators."""
 
 import copy
+import numbers
 import time
 import warnings
 from typing import NamedTuple
@@ -12,8 +13,10 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
+    _check_sample_weight,
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
@@ -30,7 +33,7 @@ from .influence import (
     fairness_value_and_gradient,
 )
 from .metrics._validation import MISSING_SENSITIVE, check_sensitive_features
-from .weighting import WEIGHTING_RULES, rule_weights
+from .weighting import WEIGHTING_RULES
 
 NOT_BINARY_TARGET = (
     "Only binary classification is supported: {name} needs two classes in y, which is "
@@ -47,6 +50,36 @@ OVERFIT_MARGIN = 0.05
 VALIDATION_INCOMPLETE = (
     "Validation data need X_val, y_val and sensitive_features_val together; got only {given}."
 )
+PREFIT_NEEDS_VALIDATION = (
+    "A pre-trained model (prefit=True or a FrozenEstimator) was trained on the X, y given "
+    "to fit, so none of those rows can validate it: pass rows it did not see as X_val, "
+    "y_val and sensitive_features_val."
+)
+SPLIT_TOO_SMALL = (
+    "The held-out validation split cannot measure the gap: {problem}. Pass validation data "
+    "(X_val, y_val, sensitive_features_val) or more rows."
+)
+CONTINUOUS_GROUPS = (
+    "sensitive_features looks continuous: {n_groups} distinct values among {n} rows. "
+    "A fairness gap compares groups; bin the attribute first (e.g. pandas.cut)."
+)
+FEATURE_MISMATCH = (
+    "The model does not accept X: {detail}. A pre-trained model must be trained on the "
+    "same columns as X (without the sensitive column when drop_sensitive=True)."
+)
+NO_CUDA = "device={device!r} was requested but torch.cuda.is_available() is False."
+NOT_MEASURABLE = "The model was left unedited: {reason}."
+# damping="auto": nets are damped by this multiple of the mean eigenvalue tr(H)/D of
+# their Gauss-Newton matrix, unpenalised convex models by a tiny one (conditioning only)
+NET_DAMPING = 25.0
+CONVEX_DAMPING = 1e-6
+
+
+class FairnessWarning(UserWarning):
+    """A fit that leaves the model unedited, or cannot reach the stated target.
+
+    The reason is also recorded in the estimator's ``fit_status_``.
+    """
 
 
 class Split(NamedTuple):
@@ -56,10 +89,10 @@ class Split(NamedTuple):
     X_train: object
     y_train: np.ndarray
     g_train: np.ndarray
+    w_train: object  # the user's sample weights of the training rows, or None
     X_val: object
     y_val: np.ndarray
     g_val: np.ndarray
-    distinct: bool  # False when the model is validated on its training rows
 
 
 def _is_skorch(model):
@@ -85,6 +118,18 @@ def fit_inputs(model, X, y=None):
         if y is not None:
             y = np.asarray(y, dtype=np.float32 if _is_binary_skorch(model) else np.int64)
     return X, y
+
+
+class InfluencePath(NamedTuple):
+    """What :meth:`FairInfluenceMixin._influence_path` computes."""
+
+    adapter: object
+    influences: np.ndarray  # at the fitted parameters
+    path: dict
+    thetas: torch.Tensor  # one parameter vector per path point
+    weights_at: object  # index -> sample weights of that path point
+    damping: float  # the damping used (resolved from "auto")
+    update: str  # the update used (resolved from "auto")
 
 
 class FairInfluenceMixin:
@@ -120,7 +165,38 @@ class FairInfluenceMixin:
             raise ValueError(
                 f"validation_fraction must lie in (0, 1), got {self.validation_fraction}."
             )
+        if not (isinstance(self.tolerance, numbers.Real) and self.tolerance >= 0):
+            raise ValueError(f"tolerance must be a number >= 0, got {self.tolerance!r}.")
+        if self.max_gap is not None and not (
+            isinstance(self.max_gap, numbers.Real) and self.max_gap >= 0
+        ):
+            raise ValueError(f"max_gap must be None or a number >= 0, got {self.max_gap!r}.")
+        if not (
+            self.damping == "auto" or (isinstance(self.damping, numbers.Real) and self.damping >= 0)
+        ):
+            raise ValueError(f"damping must be 'auto' or a number >= 0, got {self.damping!r}.")
+        if self.memory_budget is not None and not (
+            isinstance(self.memory_budget, numbers.Real) and self.memory_budget > 0
+        ):
+            raise ValueError(
+                f"memory_budget must be None or a positive number of bytes, got "
+                f"{self.memory_budget!r}."
+            )
+        device = torch.device(self.device)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(NO_CUDA.format(device=self.device))
         return _path.check_lambdas(self.lambdas)
+
+    def _seeds(self):
+        """Seeds of the validation split and of torch (a net's initialisation and
+        shuffling), both from ``random_state``; None leaves them random."""
+        state = self.random_state
+        if state is None:
+            return None, None
+        if isinstance(state, numbers.Integral):
+            return int(state), int(state)
+        rng = check_random_state(state)
+        return int(rng.randint(2**31 - 1)), int(rng.randint(2**31 - 1))
 
     def _base_estimator(self, estimator=None):
         from sklearn.frozen import FrozenEstimator
@@ -187,18 +263,24 @@ class FairInfluenceMixin:
             X = np.delete(X, column, axis=1)
         return X
 
-    def _validate_fit_data(self, X, y, sensitive_features):
+    def _validate_fit_data(self, X, y, sensitive_features, sample_weight=None):
+        """Validated model inputs, encoded labels, group codes and sample weights.
+
+        Returns ``(X_model, y, groups, sample_weight)``; sets ``classes_`` and
+        ``groups_`` (the group labels, in code order).
+        """
         name = type(self).__name__
         if y is None:
             raise ValueError(f"{name} requires y to be passed, but the target y is None.")
         X_model, X, s = self._split_sensitive(X, sensitive_features, reset=True)
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y)
+        classes = np.unique(y)
+        if len(classes) == 1:
+            only = classes[0].item() if isinstance(classes[0], np.generic) else classes[0]
+            raise ValueError(ONE_CLASS.format(name=name, cls=only))
         target_type = type_of_target(y, input_name="y", raise_unknown=True)
         if target_type != "binary":
-            classes = np.unique(y)
-            if len(classes) == 1:
-                raise ValueError(ONE_CLASS.format(name=name, cls=classes[0]))
             raise ValueError(
                 NOT_BINARY_TARGET.format(name=name, target_type=target_type, n_classes=len(classes))
             )
@@ -206,11 +288,27 @@ class FairInfluenceMixin:
             raise ValueError(MISSING_SENSITIVE + " (or set sensitive_column).")
         encoder = LabelEncoder().fit(y)
         self.classes_ = encoder.classes_
-        groups, _ = check_sensitive_features(s, len(X))
-        return X_model, encoder.transform(y), groups
+        groups, names = check_sensitive_features(s, len(X))
+        if len(names) > max(2, len(X) // 2):
+            raise ValueError(CONTINUOUS_GROUPS.format(n_groups=len(names), n=len(X)))
+        self.groups_ = np.asarray(names, dtype=object)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+            if not sample_weight.any():
+                raise ValueError("sample_weight is zero for every row.")
+        return X_model, encoder.transform(y), groups, sample_weight
 
-    def _validation_split(self, X, y, groups, X_val, y_val, sensitive_features_val):
-        """The :class:`Split` of a fit: the given validation data, or a held-out share."""
+    def _validation_split(
+        self, X, y, groups, X_val, y_val, sensitive_features_val, *, prefit, sample_weight, seed
+    ):
+        """The :class:`Split` of a fit: the given validation data, or a held-out share.
+
+        A held-out share is stratified by group and label and holds at least
+        one row of every group × label cell that has two rows or more (and
+        leaves one for training); a pre-trained model needs validation data.
+        """
         given = [
             n
             for n, v in (
@@ -230,52 +328,75 @@ class FairInfluenceMixin:
             unknown = set(np.unique(y_val)) - set(self.classes_)
             if unknown:
                 raise ValueError(f"y_val holds labels {sorted(unknown)} not seen in y.")
-            g_val, _ = check_sensitive_features(s_val, len(X_val))
+            g_val = _codes_of(s_val, len(X_val), self.groups_)
             y_val = np.searchsorted(self.classes_, y_val)
-            return Split(np.arange(len(X)), X, y, groups, X_val, y_val, g_val, True)
-        indices = np.arange(len(X))
-        strata = groups * 2 + y
-        counts = np.bincount(strata)
-        stratify = strata if counts[counts > 0].min() >= 2 else None
-        try:
-            train_idx, val_idx = train_test_split(
-                indices,
-                test_size=self.validation_fraction,
-                stratify=stratify,
-                random_state=self.random_state,
-            )
-        except ValueError:
-            train_idx, val_idx = train_test_split(
-                indices, test_size=self.validation_fraction, random_state=self.random_state
-            )
-        distinct = len(np.unique(groups[val_idx])) >= 2 and len(np.unique(y[train_idx])) >= 2
-        if not distinct:
-            # too little data to hold out a useful split: validate on the training data
-            train_idx = val_idx = indices
+            return Split(np.arange(len(X)), X, y, groups, sample_weight, X_val, y_val, g_val)
+        if prefit:
+            raise ValueError(PREFIT_NEEDS_VALIDATION)
+        sizes = np.bincount(groups, minlength=len(self.groups_))
+        if sizes.min() < 2:
+            problem = f"group {self.groups_[int(np.argmin(sizes))]!r} has a single row"
+            raise ValueError(SPLIT_TOO_SMALL.format(problem=problem))
+        train_idx, val_idx = held_out_split(groups, y, self.validation_fraction, seed)
+        if len(np.unique(y[train_idx])) < 2:
+            raise ValueError(SPLIT_TOO_SMALL.format(problem="a class has a single row"))
         return Split(
             train_idx,
             X[train_idx],
             y[train_idx],
             groups[train_idx],
+            None if sample_weight is None else sample_weight[train_idx],
             X[val_idx],
             y[val_idx],
             groups[val_idx],
-            distinct,
         )
 
     # ------------------------------------------------------------------ influence
+    def _prepare_fit(self, X, y, sensitive_features, sample_weight, validation, estimator=None):
+        """Everything ``fit`` checks before computing: returns ``(model_spec,
+        prefit, split, seeds, lambdas)``."""
+        lambdas = self._check_options()
+        estimator, prefit = self._base_estimator(estimator)
+        X, y, groups, sample_weight = self._validate_fit_data(
+            X, y, sensitive_features, sample_weight
+        )
+        split_seed, torch_seed = self._seeds()
+        split = self._validation_split(
+            X, y, groups, *validation, prefit=prefit, sample_weight=sample_weight, seed=split_seed
+        )
+        return estimator, prefit, split, torch_seed, lambdas
+
+    def _leave_unedited(self, estimator, split, reason):
+        """Fitted attributes of a fit that cannot measure the gap: the model as
+        trained, unit weights, no path; warns and sets ``fit_status_``."""
+        n = len(split.train_indices)
+        self.estimator_ = estimator
+        self.influences_ = np.full(n, np.nan)
+        self.sample_weight_ = np.ones(n)
+        self.lambda_ = 0.0
+        self.path_ = None
+        self.best_index_ = None
+        self.damping_ = self.update_ = None
+        self._record_outcome(None, None, reason)
+
     def _log(self, message, start):
         if self.verbose:
             print(f"[{type(self).__name__}] {message} ({time.perf_counter() - start:.1f}s)")
 
-    def _fit_base(self, estimator, prefit, X_train, y_train, sample_weight=None):
+    def _fit_base(self, estimator, prefit, X_train, y_train, sample_weight=None, seed=None):
+        """The trained model: a copy of a pre-trained one, or a clone fitted on the
+        training rows (with torch seeded by ``seed`` for nets, its global state
+        left as it was)."""
         if prefit:
             return copy.deepcopy(estimator)
         model = clone(estimator)
         Xf, yf = fit_inputs(model, X_train, y_train)
-        if sample_weight is None:
-            return model.fit(Xf, yf)
-        return fit_with_weights(model, Xf, yf, sample_weight)
+        with torch.random.fork_rng(devices=_cuda_devices()):
+            if seed is not None:
+                torch.manual_seed(seed)
+            if sample_weight is None:
+                return model.fit(Xf, yf)
+            return fit_with_weights(model, Xf, yf, sample_weight)
 
     def _gap_key(self, path):
         """The gap the selection compares: pooled when ``gap_data="pooled"``."""
@@ -283,8 +404,52 @@ class FairInfluenceMixin:
 
     def _select(self, path, *, warn=True):
         return _path.select_lambda(
-            path, self.selection, self.tolerance, warn=warn, gap=self._gap_key(path)
+            path,
+            self.selection,
+            self.tolerance,
+            max_gap=self.max_gap,
+            warn=warn,
+            gap=self._gap_key(path),
         )
+
+    def _record_outcome(self, path, index, reason=None):
+        """Set ``fit_status_`` and warn unless the model was edited as asked."""
+        if reason is not None:
+            status, message = "gap_not_measurable", NOT_MEASURABLE.format(reason=reason)
+        else:
+            status, message = _path.selection_outcome(
+                path, index, self.tolerance, max_gap=self.max_gap, gap=self._gap_key(path)
+            )
+        self.fit_status_ = status
+        if message:
+            warnings.warn(message, FairnessWarning, stacklevel=3)
+
+    def _unmeasurable_reason(self, split):
+        """Why the validation data cannot measure the gap, or None."""
+        return _path.measurable(
+            self.fairness,
+            split.y_val,
+            split.g_val,
+            self.groups_,
+            self.classes_,
+            _path.MIN_VALIDATION_CELL,
+        )
+
+    def _resolve_update(self, adapter):
+        if self.update != "auto":
+            return self.update
+        return "jackknife" if adapter.convex or self.weighting != "ijack" else "fisher"
+
+    def _resolve_damping(self, adapter, problem):
+        """``damping="auto"``: none for a penalised convex model (its H is positive
+        definite and the IJ is then exact to first order); a multiple of the mean
+        curvature ``tr(H)/D`` otherwise (a trust region for nets, conditioning for
+        unpenalised linear models)."""
+        if self.damping != "auto":
+            return float(self.damping)
+        if adapter.convex:
+            return 0.0 if adapter.penalised else CONVEX_DAMPING * problem.mean_curvature()
+        return NET_DAMPING * problem.mean_curvature()
 
     def _influence_path(self, model, split, lambdas, sample_weight=None):
         """Influences of the training rows and the λ path of the weighting rule.
@@ -296,15 +461,13 @@ class FairInfluenceMixin:
         criterion with several terms (equalized odds) has kinks where one term
         crosses zero; a new segment follows the gradient past them.
 
-        With ``gap_data="pooled"`` (and training rows distinct from the
-        validation rows), the training rows join the validation rows in the gap
+        With ``gap_data="pooled"``, the training rows join the validation rows in the gap
         terms' values and in the path's ``pooled_gap``; the fairness gradient
         and the accuracy stay on validation data.
 
         Returns
         -------
-        adapter, influences (at θ̂), path, thetas (one per path point), and
-        ``weights_at(index)`` giving the sample weights of a path point.
+        InfluencePath
         """
         start = time.perf_counter()
         X_train, y_train, X_val, y_val, g_val = (
@@ -316,7 +479,9 @@ class FairInfluenceMixin:
         )
         adapter = get_adapter(model, device=self.device, **(self.adapter_kwargs or {}))
         X_fit = fit_inputs(model, X_train)[0]
+        _check_accepts(model, adapter, X_fit)
         X_val_t = adapter.to_tensor(fit_inputs(model, X_val)[0])
+        update = self._resolve_update(adapter)
         budget = {} if self.memory_budget is None else {"memory_budget": self.memory_budget}
         linear = self.weighting in ("ijack", "simjack")
         features = self._simjack_features(adapter, X_train) if self.weighting == "simjack" else None
@@ -328,14 +493,15 @@ class FairInfluenceMixin:
             return expit(adapter.decision_function(X, theta))
 
         value_data, extra, min_accuracy = None, None, None
-        if self.gap_data == "pooled" and split.distinct:
+        if self.gap_data == "pooled":
             X_train_t = adapter.to_tensor(X_fit)
             value_data = (X_train_t, torch.as_tensor(y_train), torch.as_tensor(split.g_train))
             extra = (X_train_t, y_train, split.g_train)
             accuracy = self._check_overfit(
                 predict_proba, adapter.theta, X_train_t, y_train, X_val_t, y_val
             )
-            if self.selection in ("one_se", "tolerance"):  # pooled gaps of candidates only
+            if self.selection in ("one_se", "tolerance") or self.max_gap is not None:
+                # pooled gaps of the candidates only
                 min_accuracy = accuracy - self.tolerance - 1e-12
 
         def evaluate(lams, thetas):
@@ -366,11 +532,13 @@ class FairInfluenceMixin:
                 per_term=True,
                 value_data=value_data,
             )
+            if step == 0:
+                damping = self._resolve_damping(adapter, problem)
             curvature = Curvature(
                 problem,
                 self.hessian,
                 product=self.curvature,
-                damping=self.damping,
+                damping=damping,
                 tol=self.cg_tol,
                 maxiter=self.cg_maxiter,
             )
@@ -395,7 +563,7 @@ class FairInfluenceMixin:
                     features=features,
                     epsilon=self.simjack_epsilon,
                     per_term=lambdas is None,
-                    update=self.update,
+                    update=update,
                 )
                 directions.append(a)
                 segment = {"lambda_step": lams}
@@ -441,13 +609,15 @@ class FairInfluenceMixin:
         def weights_at(index):
             step, local = int(path["step"][index]), float(path["lambda_step"][index])
             if not linear:
-                return rule_weights(self.weighting, first_influences, local)
+                return _path.discrete_weights(
+                    first_influences, self.weighting, path["n_changed"][index]
+                )
             w = 1.0 - local * directions[step]
             for k in range(step):
                 w = w - ends[k] * directions[k]
             return w
 
-        return adapter, first_influences, path, thetas, weights_at
+        return InfluencePath(adapter, first_influences, path, thetas, weights_at, damping, update)
 
     @staticmethod
     def _check_overfit(predict_proba, theta, X_train, y_train, X_val, y_val):
@@ -516,6 +686,72 @@ class FairInfluenceMixin:
             return np.asarray(transformer.transform(X_train), dtype=float)
         except Exception:  # unfitted transformer: fit a clone on the training rows
             return np.asarray(clone(transformer).fit_transform(X_train), dtype=float)
+
+
+def _check_accepts(model, adapter, X):
+    """A clear error when the model cannot take X (e.g. a pre-trained model
+    trained on other columns)."""
+    expected = getattr(model, "n_features_in_", None)
+    if expected is not None and expected != X.shape[1]:
+        raise ValueError(
+            FEATURE_MISMATCH.format(detail=f"it expects {expected} features, X has {X.shape[1]}")
+        )
+    try:
+        adapter.decision_function(X[:2])
+    except (RuntimeError, ValueError) as exc:
+        detail = f"X has {X.shape[1]} features and a forward pass fails ({exc})"
+        raise ValueError(FEATURE_MISMATCH.format(detail=detail)) from exc
+
+
+def _cuda_devices():
+    return list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+
+
+def _codes_of(sensitive_features, n_rows, names):
+    """Group codes of validation rows in the code order of the training groups."""
+    codes, val_names = check_sensitive_features(sensitive_features, n_rows, min_groups=1)
+    lookup = {name: code for code, name in enumerate(names)}
+    mapped = np.array([lookup.get(name, -1) for name in val_names], dtype=np.int64)
+    if (mapped < 0).any():
+        unseen = [name for name, m in zip(val_names, mapped, strict=True) if m < 0]
+        raise ValueError(f"sensitive_features_val holds groups {unseen} not seen in training.")
+    return mapped[codes]
+
+
+def held_out_split(groups, y, fraction, seed):
+    """Training and validation row indices, stratified by group × label.
+
+    Every group × label cell, and every group, with two rows or more has at
+    least one row on each side; a cell of one row stays where the stratified
+    split puts it.
+    """
+    indices = np.arange(len(y))
+    strata = groups * 2 + y
+    counts = np.bincount(strata)
+    stratify = strata if counts[counts > 0].min() >= 2 else None
+    try:
+        train_idx, val_idx = train_test_split(
+            indices, test_size=fraction, stratify=stratify, random_state=seed
+        )
+    except ValueError:  # fewer validation rows than cells: the fix-up below covers them
+        train_idx, val_idx = train_test_split(indices, test_size=fraction, random_state=seed)
+    in_val = np.zeros(len(y), dtype=bool)
+    in_val[val_idx] = True
+    moved = False
+    cells = [strata == cell for cell in np.flatnonzero(counts >= 2)]
+    cells += [groups == group for group in np.unique(groups)]  # groups of 1-row cells
+    for cell in cells:
+        rows = np.flatnonzero(cell)
+        n_val = int(in_val[rows].sum())
+        if len(rows) >= 2 and (n_val == 0 or n_val == len(rows)):
+            in_val[rows[0]] = not in_val[rows[0]]
+            moved = True
+    if moved:  # keep the split's order, moved rows last
+        train_first, val_first = np.concatenate([train_idx, val_idx]), np.concatenate(
+            [val_idx, train_idx]
+        )
+        train_idx, val_idx = train_first[~in_val[train_first]], val_first[in_val[val_first]]
+    return train_idx, val_idx
 
 
 def fit_with_weights(model, X, y, sample_weight):

@@ -181,13 +181,14 @@ class FairIJClassifier(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, 
         weighting="ijack",
         hessian="cg",
         curvature="gauss_newton",
-        damping=1e-2,
+        damping="auto",
         lambdas=None,
         n_steps=1,
-        update="jackknife",
-        gap_data="validation",
+        update="auto",
+        gap_data="pooled",
         selection="one_se",
         tolerance=0.02,
+        max_gap=None,
         validation_fraction=0.3,
         prefit=False,
         sensitive_column=None,
@@ -214,6 +215,7 @@ class FairIJClassifier(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, 
         self.gap_data = gap_data
         self.selection = selection
         self.tolerance = tolerance
+        self.max_gap = max_gap
         self.validation_fraction = validation_fraction
         self.prefit = prefit
         self.sensitive_column = sensitive_column
@@ -229,7 +231,15 @@ class FairIJClassifier(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, 
         self.verbose = verbose
 
     def fit(
-        self, X, y, *, sensitive_features=None, X_val=None, y_val=None, sensitive_features_val=None
+        self,
+        X,
+        y,
+        *,
+        sensitive_features=None,
+        sample_weight=None,
+        X_val=None,
+        y_val=None,
+        sensitive_features_val=None,
     ):
         """Train (or take) the base model, compute influences and edit it.
 
@@ -242,29 +252,42 @@ class FairIJClassifier(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, 
         sensitive_features : array-like of shape (n_samples,) or (n_samples, k)
             Group of each sample (routed by metadata routing in pipelines and
             searches). Optional when ``sensitive_column`` is set.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the training rows (e.g. survey weights): used to train
+            the base model and in the training loss of the influences. A
+            pre-trained model must have been trained with them. Requested
+            through metadata routing (``set_fit_request(sample_weight=True)``).
         X_val, y_val, sensitive_features_val : array-like, default=None
             Validation data for the fairness gap and the choice of λ; when absent
-            a stratified share ``validation_fraction`` of X is held out.
+            a stratified share ``validation_fraction`` of X is held out. Required
+            with a pre-trained model, which has seen every row of X.
 
         Returns
         -------
         self : FairIJClassifier
         """
-        lambdas = self._check_options()
-        estimator, prefit = self._base_estimator()
-        X, y, groups = self._validate_fit_data(X, y, sensitive_features)
-        split = self._validation_split(X, y, groups, X_val, y_val, sensitive_features_val)
-        model = self._fit_base(estimator, prefit, split.X_train, split.y_train)
-        adapter, influences, path, thetas, weights_at = self._influence_path(model, split, lambdas)
-        index = self._select(path)
+        estimator, prefit, split, seed, lambdas = self._prepare_fit(
+            X, y, sensitive_features, sample_weight, (X_val, y_val, sensitive_features_val)
+        )
+        model = self._fit_base(
+            estimator, prefit, split.X_train, split.y_train, split.w_train, seed=seed
+        )
         self.initial_estimator_ = model
-        self.estimator_ = adapter.with_parameters(thetas[index])
-        self.influences_ = influences
-        self.sample_weight_ = weights_at(index)
         self.train_indices_ = split.train_indices
-        self.lambda_ = float(path["lambda"][index])
-        self.path_ = path
+        reason = self._unmeasurable_reason(split)
+        if reason is not None:
+            self._leave_unedited(model, split, reason)
+            return self
+        result = self._influence_path(model, split, lambdas, sample_weight=split.w_train)
+        index = self._select(result.path)
+        self.estimator_ = result.adapter.with_parameters(result.thetas[index])
+        self.influences_ = result.influences
+        self.sample_weight_ = result.weights_at(index)
+        self.lambda_ = float(result.path["lambda"][index])
+        self.path_ = result.path
         self.best_index_ = index
+        self.damping_, self.update_ = result.damping, result.update
+        self._record_outcome(result.path, index)
         return self
 
     def _positive_proba(self, X):

@@ -17,8 +17,9 @@ from .metrics._fairness import hard_gaps
 from .weighting import similarity_product
 
 SELECTION_RULES = ("one_se", "tolerance", "min_gap")
-UPDATES = ("jackknife", "fisher")
+UPDATES = ("auto", "jackknife", "fisher")
 GAP_DATA = ("validation", "pooled")
+MIN_VALIDATION_CELL = 5  # validation rows a cell of the gap needs to be measured
 N_GRID = 30
 N_GRID_DISCRETE = 20  # each K is a right-hand side of the solve
 N_REFINE = 20
@@ -170,7 +171,7 @@ def discrete_path(problem, curvature, influences, rule, lambdas):
     thetas : Tensor of shape (k, D)
     """
     upweight = rule == "drop_upweight"
-    key = (influences.abs() if upweight else influences).cpu().numpy()
+    key = discrete_key(influences, rule)
     ranked = np.sort(key)[::-1]
     n_candidates = int(np.sum(ranked > 0))
     if lambdas is None:
@@ -178,12 +179,15 @@ def discrete_path(problem, curvature, influences, rule, lambdas):
             counts = np.array([0])
         else:
             counts = np.unique(np.geomspace(1, n_candidates, N_GRID_DISCRETE).astype(int))
-            counts = np.concatenate([[0], counts])
+            # a cut never splits tied influences: K counts every point tied with the K-th
+            counts = np.searchsorted(-ranked, -ranked[counts - 1], side="right")
+            counts = np.concatenate([[0], np.unique(counts)])
+        # λ = 1 / t with t between the K-th influence and the next one (or 0): every
+        # point above t, and none below, changes weight; λ grows with K.
         nxt = np.append(ranked, 0.0)
-        thresholds = np.where(
-            counts > 0, (ranked[np.maximum(counts - 1, 0)] + nxt[counts]) / 2, np.inf
-        )
-        lambdas = np.where(np.isfinite(thresholds) & (thresholds > 0), 1.0 / thresholds, 0.0)
+        lower = np.maximum(nxt[counts], 0.0)
+        thresholds = (ranked[np.maximum(counts - 1, 0)] + lower) / 2
+        lambdas = np.where(counts > 0, 1.0 / np.where(counts > 0, thresholds, 1.0), 0.0)
     else:
         counts = np.array([0 if lam == 0 else int(np.sum(key > 1.0 / lam)) for lam in lambdas])
     thetas = problem.theta[None, :].repeat(len(counts), 1)
@@ -196,6 +200,27 @@ def discrete_path(problem, curvature, influences, rule, lambdas):
         )
         thetas[torch.as_tensor(positive, device=problem.device)] += changes.T[inverse]
     return np.asarray(lambdas, dtype=float), counts, thetas
+
+
+def discrete_key(influences, rule):
+    """What the discrete rules rank points by: I (drop-K) or |I| (drop/up-weight)."""
+    if isinstance(influences, torch.Tensor):
+        influences = influences.cpu().numpy()
+    influences = np.asarray(influences, dtype=float)
+    return np.abs(influences) if rule == "drop_upweight" else influences
+
+
+def discrete_weights(influences, rule, count):
+    """Weights of a discrete rule that changes the ``count`` top-ranked points.
+
+    The same points as the path's parameter change, ties included (the path's
+    counts never split tied influences).
+    """
+    influences = np.asarray(influences, dtype=float)
+    order = np.argsort(-discrete_key(influences, rule), kind="stable")[: int(count)]
+    w = np.ones(len(influences))
+    w[order] = np.where(influences[order] > 0, 0.0, 2.0)
+    return w
 
 
 def evaluate_path(
@@ -261,38 +286,51 @@ def evaluate_path(
     return {k: np.asarray(v) for k, v in records.items()}
 
 
-def select_lambda(path, selection, tolerance, *, warn=True, gap="val_gap"):
+def select_lambda(path, selection, tolerance, *, max_gap=None, warn=True, gap="val_gap"):
     """Index of the selected point of a path.
 
-    ``"one_se"`` (default of the estimators): among the points whose validation
-    accuracy is at least the unedited model's (λ = 0) minus ``tolerance``, find
-    the lowest validation gap; then, as in the one-standard-error rule, take the
-    smallest λ whose gap is within one standard error of it — the least edited
-    model whose gap cannot be told apart from the best on this validation set.
-    ``"tolerance"``: the lowest gap within the accuracy tolerance.
-    ``"min_gap"``: the lowest validation gap (the seed paper's rule, which may
-    pick a degenerate model). A callable receives the path dict and returns the
-    index. Ties go to the smaller λ. ``gap`` names the gap compared (with its
-    standard error ``gap + "_se"``): ``"val_gap"``, or ``"pooled_gap"`` (the
-    training and validation rows together); accuracy is always the validation
-    accuracy.
+    Every rule looks only at points whose validation accuracy is at least the
+    unedited model's (λ = 0) minus ``tolerance`` (except ``"min_gap"``).
+
+    ``max_gap`` (a number): the most accurate of those points whose gap is at
+    most ``max_gap``; when none reaches it, the point of lowest gap among them
+    (the closest to the target). ``selection`` is then not used.
+    ``"one_se"`` (default of the estimators): find the lowest gap; then, as in
+    the one-standard-error rule, take the smallest λ whose gap is within one
+    standard error of it — the least edited model whose gap cannot be told
+    apart from the best on this validation set.
+    ``"tolerance"``: the lowest gap.
+    ``"min_gap"``: the lowest validation gap whatever the accuracy (the seed
+    paper's rule, which may pick a degenerate model). A callable receives the
+    path dict and returns the index. Ties go to the smaller λ. ``gap`` names the
+    gap compared (with its standard error ``gap + "_se"``): ``"val_gap"``, or
+    ``"pooled_gap"`` (the training and validation rows together); accuracy is
+    always the validation accuracy.
     """
-    if callable(selection):
+    if callable(selection) and max_gap is None:
         return int(selection(path))
-    gaps, lams = path[gap], path["lambda"]
-    if selection in ("one_se", "tolerance"):
-        reference = path["val_accuracy"][np.argmin(lams)]
-        allowed = path["val_accuracy"] >= reference - tolerance - 1e-12
-    elif selection == "min_gap":
+    gaps, lams, accuracy = path[gap], path["lambda"], path["val_accuracy"]
+    if selection == "min_gap" and max_gap is None:
         allowed = np.ones(len(gaps), dtype=bool)
+    elif selection in SELECTION_RULES or max_gap is not None:
+        allowed = _within_tolerance(path, tolerance)
     else:
         raise ValueError(
             f"selection must be one of {SELECTION_RULES} or a callable, got {selection!r}."
         )
+    gaps = np.where(np.isnan(gaps), np.inf, gaps)  # gaps left unevaluated
+    allowed[np.argmin(lams)] = True  # the least edited model is always a candidate
     candidates = np.flatnonzero(allowed)
     order = np.lexsort((lams[candidates], gaps[candidates]))
     chosen = int(candidates[order[0]])
-    if selection == "one_se":
+    if not np.isfinite(gaps[chosen]):
+        pass
+    elif max_gap is not None:
+        reached = candidates[gaps[candidates] <= max_gap + 1e-12]
+        if len(reached):
+            order = np.lexsort((lams[reached], -accuracy[reached]))
+            chosen = int(reached[order[0]])
+    elif selection == "one_se":
         bound = gaps[chosen] + path[gap + "_se"][chosen]
         close = candidates[gaps[candidates] <= bound + 1e-12]
         chosen = int(close[np.argmin(lams[close])])
@@ -302,3 +340,77 @@ def select_lambda(path, selection, tolerance, *, warn=True, gap="val_gap"):
             CONSTANT_WARNING.format(share=max(share, 1 - share)), UserWarning, stacklevel=3
         )
     return chosen
+
+
+def _within_tolerance(path, tolerance):
+    reference = path["val_accuracy"][np.argmin(path["lambda"])]
+    return path["val_accuracy"] >= reference - tolerance - 1e-12
+
+
+def selection_outcome(path, index, tolerance, *, max_gap=None, gap="val_gap"):
+    """Why the selected point is what it is: ``(status, message)``.
+
+    ``status`` is ``"edited"`` (message empty), ``"target_not_reached"`` (a
+    ``max_gap`` that no point within the tolerance reaches), or, when the
+    unedited model is selected, ``"gap_already_small"`` (its gap is within one
+    standard error of 0, or below ``max_gap``), ``"accuracy_cost"`` (points of
+    lower gap exist but cost more accuracy than ``tolerance``) or
+    ``"no_improvement"`` (no point of the path lowers the gap beyond the noise).
+    """
+    lams, gaps = path["lambda"], path[gap]
+    ref = int(np.argmin(lams))
+    g0, se0, g = gaps[ref], path[gap + "_se"][ref], gaps[index]
+    if max_gap is not None and not g <= max_gap + 1e-12:
+        return "target_not_reached", (
+            f"No point of the path within the accuracy tolerance ({tolerance}) reaches "
+            f"max_gap={max_gap}: the closest has a validation gap of {g:.4f} "
+            f"(unedited: {g0:.4f}). Raise tolerance or max_gap."
+        )
+    if lams[index] > 0:
+        return "edited", ""
+    if g0 <= se0 or (max_gap is not None and g0 <= max_gap + 1e-12):
+        return "gap_already_small", (
+            f"The model was left unedited: its validation gap {g0:.4f} is already "
+            + (f"below max_gap={max_gap}." if max_gap is not None else
+               f"within one standard error ({se0:.4f}) of 0.")
+        )
+    val_gaps = path["val_gap"]
+    significant = np.flatnonzero(val_gaps < path["val_gap"][ref] - path["val_gap_se"][ref])
+    if len(significant):
+        best = significant[np.argmin(val_gaps[significant])]
+        cost = path["val_accuracy"][ref] - path["val_accuracy"][best]
+        if cost > tolerance:
+            return "accuracy_cost", (
+                f"The model was left unedited: lowering the validation gap (to "
+                f"{val_gaps[best]:.4f} from {path['val_gap'][ref]:.4f}) costs "
+                f"{cost:.4f} of validation accuracy, more than tolerance={tolerance}."
+            )
+    return "no_improvement", (
+        f"The model was left unedited: no point of the path lowers the validation gap "
+        f"({g0:.4f} ± {se0:.4f}) beyond its standard error within tolerance={tolerance}."
+    )
+
+
+def measurable(fairness, y_val, groups_val, group_names, classes, min_rows):
+    """None when every validation cell the criterion uses holds ``min_rows`` rows;
+    otherwise a sentence that says which cell does not (``y_val`` encoded 0/1,
+    ``groups_val`` codes into ``group_names``)."""
+    y_val, groups_val = np.asarray(y_val), np.asarray(groups_val)
+    n_groups = len(group_names)
+    labels = {"demographic_parity": (None,), "error_rate": (None,),
+              "equal_opportunity": (1,), "equalized_odds": (0, 1)}[fairness]
+    for group in range(n_groups):
+        for label in labels:
+            rows = groups_val == group
+            if label is not None:
+                rows &= y_val == label
+            count = int(rows.sum())
+            if count < min_rows:
+                cell = f"group {group_names[group]!r}"
+                if label is not None:
+                    cell += f" with label {classes[label]!r}"
+                return (
+                    f"the validation data hold {count} row(s) of {cell}, fewer "
+                    f"than the {min_rows} needed to measure the {fairness} gap"
+                )
+    return None

@@ -4,6 +4,7 @@ from functools import partial
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin
+from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import has_fit_parameter
@@ -126,13 +127,14 @@ adapter_kwargs, random_state, verbose
         weighting="ijack",
         hessian="cg",
         curvature="gauss_newton",
-        damping=1e-2,
+        damping="auto",
         lambdas=None,
         n_steps=1,
-        update="jackknife",
-        gap_data="validation",
+        update="auto",
+        gap_data="pooled",
         selection="one_se",
         tolerance=0.02,
+        max_gap=None,
         validation_fraction=0.3,
         prefit=False,
         sensitive_column=None,
@@ -162,6 +164,7 @@ adapter_kwargs, random_state, verbose
         self.gap_data = gap_data
         self.selection = selection
         self.tolerance = tolerance
+        self.max_gap = max_gap
         self.validation_fraction = validation_fraction
         self.prefit = prefit
         self.sensitive_column = sensitive_column
@@ -177,7 +180,15 @@ adapter_kwargs, random_state, verbose
         self.verbose = verbose
 
     def fit(
-        self, X, y, *, sensitive_features=None, X_val=None, y_val=None, sensitive_features_val=None
+        self,
+        X,
+        y,
+        *,
+        sensitive_features=None,
+        sample_weight=None,
+        X_val=None,
+        y_val=None,
+        sensitive_features_val=None,
     ):
         """Compute influence-based weights and refit the estimator with them.
 
@@ -185,58 +196,78 @@ adapter_kwargs, random_state, verbose
         ----------
         X, y, sensitive_features, X_val, y_val, sensitive_features_val
             As in :meth:`FairIJClassifier.fit`.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the training rows (e.g. survey weights): used in every
+            fit and in the training loss of the influences; the refit uses
+            ``sample_weight * sample_weight_``.
 
         Returns
         -------
         self : FairReweighter
         """
-        lambdas = self._check_options()
         if int(self.n_rounds) < 1:
             raise ValueError(f"n_rounds must be >= 1, got {self.n_rounds}.")
-        final = LogisticRegression() if self.estimator is None else self.estimator
-        if not (_is_skorch(final) or has_fit_parameter(final, "sample_weight")):
-            raise TypeError(NO_SAMPLE_WEIGHT.format(name=type(final).__name__))
-        if self.influence_estimator is None:
-            influence_model, prefit = self._base_estimator()
-        else:
-            influence_model, prefit = self._base_estimator(self.influence_estimator)
-        X, y, groups = self._validate_fit_data(X, y, sensitive_features)
-        split = self._validation_split(X, y, groups, X_val, y_val, sensitive_features_val)
         n_candidates = int(self.refit_candidates)
         if n_candidates < 1:
             raise ValueError(f"refit_candidates must be >= 1, got {self.refit_candidates}.")
-        X_tr, y_tr = split.X_train, split.y_train
-        model = self._fit_base(influence_model, prefit, X_tr, y_tr)
+        final = LogisticRegression() if self.estimator is None else self.estimator
+        if isinstance(final, FrozenEstimator):  # trained: it defines the influences
+            final = final.estimator
+        if not (_is_skorch(final) or has_fit_parameter(final, "sample_weight")):
+            raise TypeError(NO_SAMPLE_WEIGHT.format(name=type(final).__name__))
+        influence_model, prefit, split, seed, lambdas = self._prepare_fit(
+            X,
+            y,
+            sensitive_features,
+            sample_weight,
+            (X_val, y_val, sensitive_features_val),
+            estimator=self.influence_estimator,
+        )
+        X_tr, y_tr, user_w = split.X_train, split.y_train, split.w_train
+
+        def refit(estimator, weights):
+            total = weights if user_w is None else user_w * weights
+            return self._fit_base(estimator, False, X_tr, y_tr, sample_weight=total, seed=seed)
+
+        model = self._fit_base(influence_model, prefit, X_tr, y_tr, user_w, seed=seed)
         self.initial_estimator_ = model
+        self.train_indices_ = split.train_indices
+        self.refit_path_ = None
+        reason = self._unmeasurable_reason(split)
+        if reason is not None:
+            self._leave_unedited(refit(final, np.ones(len(X_tr))), split, reason)
+            self.lambdas_ = [0.0]
+            return self
         weights, self.lambdas_ = np.ones(len(X_tr)), []
         for round_ in range(int(self.n_rounds)):
-            current = None if round_ == 0 else weights
-            _, influences, path, _, weights_at = self._influence_path(
-                model, split, lambdas, sample_weight=current
-            )
+            trained_with = weights if user_w is None else user_w * weights
+            if round_ == 0 and user_w is None:
+                trained_with = None
+            result = self._influence_path(model, split, lambdas, sample_weight=trained_with)
+            path, weights_at = result.path, result.weights_at
             index = self._select(path)
             if round_ + 1 < int(self.n_rounds):
                 weights = _combined_weights(weights, weights_at, index)
                 self.lambdas_.append(float(path["lambda"][index]))
-                model = self._fit_base(influence_model, False, X_tr, y_tr, sample_weight=weights)
-        self.refit_path_ = None
+                model = refit(influence_model, weights)
         if n_candidates > 1 and path["lambda"][index] > 0 and not callable(self.selection):
             index, self.estimator_, weights = self._select_by_refits(
-                final, split, path, index, partial(_combined_weights, weights, weights_at)
+                refit, final, split, path, index, partial(_combined_weights, weights, weights_at)
             )
         else:
             weights = _combined_weights(weights, weights_at, index)
-            self.estimator_ = self._fit_base(final, False, X_tr, y_tr, sample_weight=weights)
+            self.estimator_ = refit(final, weights)
         self.lambdas_.append(float(path["lambda"][index]))
         self.sample_weight_ = weights
-        self.influences_ = influences
-        self.train_indices_ = split.train_indices
+        self.influences_ = result.influences
         self.lambda_ = self.lambdas_[-1]
         self.path_ = path
         self.best_index_ = index
+        self.damping_, self.update_ = result.damping, result.update
+        self._record_outcome(path, index)
         return self
 
-    def _select_by_refits(self, final, split, path, index, weights_of):
+    def _select_by_refits(self, refit, final, split, path, index, weights_of):
         """Refit at several λ of the IJ path and select among the refits.
 
         ``weights_of(i)`` gives the sample weights of path point i. Returns the
@@ -254,11 +285,7 @@ adapter_kwargs, random_state, verbose
         models, candidate_weights = [], []
         for i in candidates:
             candidate_weights.append(weights_of(i))
-            models.append(
-                self._fit_base(
-                    final, False, split.X_train, split.y_train, sample_weight=candidate_weights[-1]
-                )
-            )
+            models.append(refit(final, candidate_weights[-1]))
             if self.verbose:
                 print(f"[{type(self).__name__}] refit at λ={lams[i]:.3g}")
         X_val = fit_inputs(models[0], split.X_val)[0]
@@ -273,7 +300,9 @@ adapter_kwargs, random_state, verbose
             )
         )
         self.refit_path_ = refit_path
-        chosen = _path.select_lambda(refit_path, self.selection, self.tolerance)
+        chosen = _path.select_lambda(
+            refit_path, self.selection, self.tolerance, max_gap=self.max_gap
+        )
         return candidates[chosen], models[chosen], candidate_weights[chosen]
 
     def fit_resample(self, X, y, *, sensitive_features=None):

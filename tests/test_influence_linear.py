@@ -27,8 +27,9 @@ def _fit(X, y, sample_weight=None):
 
 @pytest.fixture(scope="module")
 def data():
-    X, y, s = make_biased_classification(400, 5, bias=2.0, random_state=0)
-    Xv, yv, sv = make_biased_classification(300, 5, bias=2.0, random_state=1)
+    # one draw of the problem (its coefficients depend on random_state), split in two
+    X, y, s = make_biased_classification(700, 5, bias=2.0, random_state=0)
+    X, y, s, Xv, yv, sv = X[:400], y[:400], s[:400], X[400:], y[400:], s[400:]
     return X, y, s, Xv, yv, sv
 
 

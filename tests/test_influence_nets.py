@@ -33,8 +33,9 @@ class MLP(torch.nn.Module):
 
 @pytest.fixture(scope="module")
 def data():
-    X, y, s = make_biased_classification(300, 5, bias=2.0, random_state=0)
-    Xv, yv, sv = make_biased_classification(300, 5, bias=2.0, random_state=1)
+    # one draw of the problem (its coefficients depend on random_state), split in two
+    X, y, s = make_biased_classification(600, 5, bias=2.0, random_state=0)
+    X, y, s, Xv, yv, sv = X[:300], y[:300], s[:300], X[300:], y[300:], s[300:]
     return X.astype(np.float32), y, s, Xv.astype(np.float32), yv, sv
 
 

@@ -141,17 +141,29 @@ def test_estimators_select_on_pooled_gaps(data, Estimator):
         assert after_gap == pytest.approx(path["pooled_gap"][est.best_index_])
 
 
-def test_pooled_needs_distinct_training_rows(data):
-    X, y, s, *_ = data
-    held_out = FairIJClassifier(gap_data="pooled", random_state=0).fit(X, y, sensitive_features=s)
-    assert "pooled_gap" in held_out.path_  # the held-out share and the rest
-    # a split whose held-out rows miss a group: the model is validated on its
-    # training rows, which must then not be counted twice
-    X6 = np.random.default_rng(0).normal(size=(6, 2))
-    y6, s6 = np.array([0, 1, 0, 1, 0, 1]), np.array([0, 0, 0, 0, 0, 1])
-    same = FairIJClassifier(gap_data="pooled", random_state=1).fit(X6, y6, sensitive_features=s6)
-    assert len(same.train_indices_) == 6
-    assert "pooled_gap" not in same.path_
+def test_validation_rows_are_always_held_out(data):
+    """A split too small for every group × label cell still holds out at least one
+    row of each (never validating on the training rows); a group of a single row
+    is an error that says how to fix it."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    s = np.zeros(300, dtype=int)
+    s[:4] = 1  # a 4-row minority
+    y = np.tile([0, 1], 150)
+    clf = FairIJClassifier(validation_fraction=0.002, random_state=0)
+    with pytest.warns(UserWarning, match="left unedited"):  # 2 rows cannot measure a gap
+        clf.fit(X, y, sensitive_features=s)
+    val = np.setdiff1d(np.arange(300), clf.train_indices_)
+    assert len(val) >= 4 and len(clf.train_indices_) + len(val) == 300
+    for group in (0, 1):
+        for label in (0, 1):
+            cell = (s == group) & (y == label)
+            assert cell[val].any() and cell[clf.train_indices_].any()
+    assert clf.fit_status_ == "gap_not_measurable"
+    s[0] = 2  # a group of one row cannot be on both sides
+    s[1:4] = 0
+    with pytest.raises(ValueError, match="Pass validation data"):
+        FairIJClassifier(random_state=0).fit(X, y, sensitive_features=s)
 
 
 def test_warns_when_the_model_overfits():

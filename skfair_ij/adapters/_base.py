@@ -39,6 +39,9 @@ class ModelAdapter:
     """
 
     dtype = torch.float32
+    #: Whether the training loss is convex in ``theta`` (a linear model): its
+    #: Hessian is the Gauss-Newton matrix, exact without damping when penalised.
+    convex = False
 
     def __init__(self, model, *, device="cpu"):
         self.model = model
@@ -53,6 +56,16 @@ class ModelAdapter:
 
     def _write_parameters(self, model, theta):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    @property
+    def penalised(self):
+        """Whether the model's own L2 penalty covers every weight (ρ > 0), which
+        makes the curvature of a convex model positive definite."""
+        rho = self.l2_penalty(1)
+        return bool((rho > 0).sum() >= len(rho) - self.n_unpenalised)
+
+    #: Parameters a penalty usually leaves out (the intercept of a linear model).
+    n_unpenalised = 0
 
     def to_tensor(self, X):
         """Inputs as a tensor of the model's dtype (on the CPU; chunks move later)."""

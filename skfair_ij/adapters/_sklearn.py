@@ -15,8 +15,10 @@ UNSUPPORTED_SGD_LOSS = (
     "loss, SGDClassifier(loss='log_loss')."
 )
 UNSUPPORTED_CLASS_WEIGHT = (
-    "class_weight is not supported by the influence adapter; pass the weights as "
-    "sample_weight to fit instead."
+    "class_weight is not supported by the influence adapter; set class_weight=None "
+    "and pass per-row weights to the fair estimator's fit instead, e.g. "
+    "fit(X, y, sample_weight=sklearn.utils.class_weight.compute_sample_weight("
+    "{class_weight!r}, y), sensitive_features=...)."
 )
 
 
@@ -46,11 +48,12 @@ class LinearModelAdapter(ModelAdapter):
     """
 
     dtype = torch.float64
+    convex = True
 
     def __init__(self, model, *, device="cpu"):
         super().__init__(model, device=device)
         if getattr(model, "class_weight", None) is not None:
-            raise ValueError(UNSUPPORTED_CLASS_WEIGHT)
+            raise ValueError(UNSUPPORTED_CLASS_WEIGHT.format(class_weight=model.class_weight))
         if isinstance(model, SGDClassifier) and model.loss != "log_loss":
             raise TypeError(UNSUPPORTED_SGD_LOSS.format(loss=model.loss))
         self._penalty_strength()  # validates the penalty early
@@ -60,6 +63,7 @@ class LinearModelAdapter(ModelAdapter):
         if self.fit_intercept:
             parts.append(np.ravel(model.intercept_))
         self.theta = torch.as_tensor(np.concatenate(parts), dtype=self.dtype)
+        self.n_unpenalised = int(self.fit_intercept)
 
     def _penalty_strength(self):
         """Return ``(coef_strength_times_N, is_per_sample_scaled)``."""

@@ -1,13 +1,13 @@
 """The main job: the seed paper's Adult protocol against ERM and fairlearn."""
 
-from ._methods import FAIRNESS, METHODS, RECOMMENDED
+from ._methods import FAIRNESS, METHODS, PREVIOUS
 from ._protocol import SPLIT_SIZES, SeluMLP, adult_splits, make_mlp
 from ._run import format_table, plot_pareto, run_benchmark, summarize
 
 __all__ = [
     "FAIRNESS",
     "METHODS",
-    "RECOMMENDED",
+    "PREVIOUS",
     "SPLIT_SIZES",
     "SeluMLP",
     "adult_splits",

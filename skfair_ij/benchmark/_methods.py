@@ -22,10 +22,9 @@ from ._protocol import make_mlp
 
 FAIRNESS = {"dp": "demographic_parity", "eo": "equalized_odds", "deo": "equal_opportunity"}
 
-# The damping recommended for nets; for I-JACK the recommended setting adds
-# update="fisher" and gap_data="pooled" (the ijack_fisher_pooled row).
-# Documented in the README and the user guide.
-RECOMMENDED = dict(damping=3e-2)
+# The setting recommended for nets before damping="auto", update="auto" and
+# gap_data="pooled" became the defaults (rows ijack_fisher_pooled and older).
+PREVIOUS = dict(damping=3e-2, update="fisher", gap_data="pooled")
 
 
 @dataclass
@@ -69,7 +68,7 @@ def erm(ctx):
 def _ij(weighting, **overrides):
     def method(ctx):
         X, y, _ = ctx.train
-        params = {**RECOMMENDED, **overrides}
+        params = dict(overrides)
         clf = FairIJClassifier(
             ctx.erm, prefit=True, fairness=ctx.fairness, weighting=weighting, **params
         )
@@ -89,7 +88,6 @@ def _refit(weighting, refit_candidates=1):
             fairness=ctx.fairness,
             weighting=weighting,
             refit_candidates=refit_candidates,
-            **RECOMMENDED,
         )
         rw, seconds = _timed(lambda: rw.fit(X, y, **_fit_kwargs(ctx)))
         return Fitted(lambda X, s: rw.predict(X), seconds)
@@ -235,11 +233,14 @@ METHODS = {
     "erm": erm,
     "fair_ij": _ij("fair_ij"),
     "drop_upweight": _ij("drop_upweight"),
+    # the defaults: damping="auto", update="auto" (Fisher for nets), gap_data="pooled"
     "ijack": _ij("ijack"),
-    # I-JACK's update in its Fisher limit (seed paper, Eq. 13): −λ H⁻¹ g
-    "ijack_fisher": _ij("ijack", update="fisher"),
+    # earlier settings: the jackknife update and validation-only gaps with damping 3e-2
+    "ijack_jackknife": _ij("ijack", damping=3e-2, update="jackknife", gap_data="validation"),
+    # I-JACK's update in its Fisher limit (Eq. 13 of Ghosh et al.): −λ H⁻¹ g
+    "ijack_fisher": _ij("ijack", damping=3e-2, update="fisher", gap_data="validation"),
     # ... with the gap values and the selection's gaps on training + validation rows
-    "ijack_fisher_pooled": _ij("ijack", update="fisher", gap_data="pooled"),
+    "ijack_fisher_pooled": _ij("ijack", **PREVIOUS),
     "simjack": _ij("simjack"),
     # drop-K edits of a net leave the regime where the IJ predicts a refit well:
     # λ is chosen among 3 multiples of the IJ choice by actual refits
@@ -247,7 +248,7 @@ METHODS = {
     "drop_upweight_refit": _refit("drop_upweight", refit_candidates=3),
     "ijack_refit": _refit("ijack"),
     "simjack_refit": _refit("simjack"),
-    "ijack_diagonal": _ij("ijack", hessian="diagonal", damping=1e-2),
+    "ijack_diagonal": _ij("ijack", hessian="diagonal", damping=1e-2, update="jackknife"),
     "finetune": finetune,
     "kamiran_calders": kamiran_calders,
     "expgrad": exponentiated_gradient,

@@ -379,6 +379,39 @@ class BinaryModelProblem:
             H += torch.func.hessian(self._chunk_loss(rows))(self.theta)
         return H / self.n_samples + torch.diag(self.l2_penalty)
 
+    def mean_curvature(self, n_probes=8, max_rows=4096, seed=0):
+        """Mean eigenvalue ``tr(H) / D`` of the Gauss-Newton matrix.
+
+        Exact when the Jacobian is cached. Otherwise Hutchinson's estimate
+        ``mean_k v_kᵀ H v_k / D`` with ``n_probes`` Rademacher vectors, on at most
+        ``max_rows`` rows drawn at random (both from a generator seeded with
+        ``seed``, so every call gives the same value): one Jacobian-vector
+        product of a few thousand rows, whatever N.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skfair_ij.influence import BinaryModelProblem
+        >>> X = torch.randn(200, 3, dtype=torch.float64)
+        >>> problem = BinaryModelProblem(lambda th, X: X @ th,
+        ...     torch.zeros(3, dtype=torch.float64), X, (X[:, 0] > 0).double())
+        >>> H = problem.dense_gauss_newton()
+        >>> abs(problem.mean_curvature() - float(torch.trace(H)) / 3) < 1e-12
+        True
+        """
+        penalty = float(self.l2_penalty.sum())
+        if self._jacobian is not None:
+            total = float((self.curvature[:, None] * self._jacobian**2).sum()) / self.n_samples
+            return (total + penalty) / self.n_params
+        generator = torch.Generator().manual_seed(seed)
+        rows = torch.randperm(self.n_samples, generator=generator)[:max_rows]
+        V = torch.randint(0, 2, (self.n_params, n_probes), generator=generator)
+        V = (2 * V - 1).to(self.device, self.dtype)
+        JV = self._jvp(rows, V)  # (n, k)
+        s = self.curvature[rows.to(self.curvature.device)]
+        quadratic = float((s[:, None] * JV**2).sum()) / (len(rows) * n_probes)
+        return (quadratic + penalty) / self.n_params
+
     def fisher_diagonal(self):
         """Diagonal of the empirical Fisher ``(1/N) Σ g_n²`` plus ρ."""
         diag = torch.zeros_like(self.theta)
