@@ -352,8 +352,8 @@ def selection_outcome(path, index, tolerance, *, max_gap=None, gap="val_gap"):
 
     ``status`` is ``"edited"`` (message empty), ``"target_not_reached"`` (a
     ``max_gap`` that no point within the tolerance reaches), or, when the
-    unedited model is selected, ``"gap_already_small"`` (its gap is within one
-    standard error of 0, or below ``max_gap``), ``"accuracy_cost"`` (points of
+    unedited model is selected, ``"gap_already_small"`` (its gap is within two
+    standard errors of 0, or below ``max_gap``), ``"accuracy_cost"`` (points of
     lower gap exist but cost more accuracy than ``tolerance``) or
     ``"no_improvement"`` (no point of the path lowers the gap beyond the noise).
     """
@@ -368,11 +368,14 @@ def selection_outcome(path, index, tolerance, *, max_gap=None, gap="val_gap"):
         )
     if lams[index] > 0:
         return "edited", ""
-    if g0 <= se0 or (max_gap is not None and g0 <= max_gap + 1e-12):
+    if g0 <= 2 * se0 or (max_gap is not None and g0 <= max_gap + 1e-12):
         return "gap_already_small", (
             f"The model was left unedited: its validation gap {g0:.4f} is already "
-            + (f"below max_gap={max_gap}." if max_gap is not None else
-               f"within one standard error ({se0:.4f}) of 0.")
+            + (
+                f"below max_gap={max_gap}."
+                if max_gap is not None
+                else f"within two standard errors ({se0:.4f}) of 0."
+            )
         )
     val_gaps = path["val_gap"]
     significant = np.flatnonzero(val_gaps < path["val_gap"][ref] - path["val_gap_se"][ref])
@@ -391,6 +394,10 @@ def selection_outcome(path, index, tolerance, *, max_gap=None, gap="val_gap"):
     )
 
 
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def measurable(fairness, y_val, groups_val, group_names, classes, min_rows):
     """None when every validation cell the criterion uses holds ``min_rows`` rows;
     otherwise a sentence that says which cell does not (``y_val`` encoded 0/1,
@@ -406,9 +413,9 @@ def measurable(fairness, y_val, groups_val, group_names, classes, min_rows):
                 rows &= y_val == label
             count = int(rows.sum())
             if count < min_rows:
-                cell = f"group {group_names[group]!r}"
+                cell = f"group {_plain(group_names[group])!r}"
                 if label is not None:
-                    cell += f" with label {classes[label]!r}"
+                    cell += f" with label {_plain(classes[label])!r}"
                 return (
                     f"the validation data hold {count} row(s) of {cell}, fewer "
                     f"than the {min_rows} needed to measure the {fairness} gap"

@@ -1,0 +1,158 @@
+"""The λ path, its labels and the selection: what the fitted attributes say is what
+the fit did, the user's target, and no silent outcome."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from skfair_ij import FairIJClassifier, FairnessWarning, FairReweighter
+from skfair_ij._path import select_lambda, selection_outcome
+from skfair_ij.datasets import make_biased_classification
+from skfair_ij.metrics import demographic_parity_difference
+
+
+@pytest.fixture(scope="module")
+def strong():
+    """The reproducer of the discrete path's labels: strong bias, strong proxy."""
+    return make_biased_classification(3000, 5, bias=3.0, proxy_strength=3.0, random_state=0)
+
+
+def _theta(model):
+    return np.append(model.coef_.ravel(), model.intercept_)
+
+
+# ---------------------------------------------------------------- discrete path labels
+@pytest.mark.parametrize("weighting", ["fair_ij", "drop_upweight"])
+def test_discrete_path_is_indexed_by_the_size_of_its_edit(strong, weighting):
+    X, y, s = strong
+    clf = FairIJClassifier(weighting=weighting, random_state=0).fit(X, y, sensitive_features=s)
+    path = clf.path_
+    assert np.all(np.diff(path["lambda"]) > 0)  # λ grows strictly with the edit
+    assert np.all(np.diff(path["n_changed"]) > 0)
+    assert path["lambda"][0] == 0 and path["n_changed"][0] == 0
+    # lambda_, sample_weight_ and estimator_ describe the same point
+    k = clf.best_index_
+    assert clf.lambda_ == path["lambda"][k]
+    assert np.sum(clf.sample_weight_ != 1) == path["n_changed"][k]
+    assert (clf.lambda_ > 0) == (path["n_changed"][k] > 0)
+    if clf.lambda_ == 0:
+        np.testing.assert_array_equal(_theta(clf.estimator_), _theta(clf.initial_estimator_))
+    # the edit is the IJ estimate of the refit with sample_weight_
+    ij = FairIJClassifier(weighting=weighting, lambdas=[clf.lambda_], random_state=0)
+    ij.fit(X, y, sensitive_features=s)
+    np.testing.assert_array_equal(ij.sample_weight_, clf.sample_weight_)
+    np.testing.assert_allclose(_theta(ij.estimator_), _theta(clf.estimator_), rtol=1e-6)
+
+
+def test_reweighter_and_resampling_follow_the_selected_point(strong):
+    X, y, s = strong
+    rw = FairReweighter(weighting="fair_ij", random_state=0)
+    X_res, y_res = rw.fit_resample(X, y, sensitive_features=s)
+    dropped = int(np.sum(rw.sample_weight_ == 0))
+    assert rw.lambda_ > 0 and dropped > 0
+    assert len(X_res) == len(rw.train_indices_) - dropped
+    kept = rw.train_indices_[rw.sample_weight_ == 1]
+    np.testing.assert_array_equal(X_res, X[kept])
+    np.testing.assert_array_equal(y_res, y[kept])
+    refit = LogisticRegression().fit(
+        X[rw.train_indices_], y[rw.train_indices_], sample_weight=rw.sample_weight_
+    )
+    np.testing.assert_allclose(refit.coef_, rw.estimator_.coef_, rtol=1e-6)
+
+
+# ---------------------------------------------------------------- the user's target
+def test_max_gap_picks_the_most_accurate_point_below_it():
+    path = {
+        "lambda": np.array([0.0, 1.0, 2.0, 3.0]),
+        "val_accuracy": np.array([0.90, 0.89, 0.885, 0.80]),
+        "val_gap": np.array([0.30, 0.12, 0.04, 0.01]),
+        "val_gap_se": np.full(4, 0.01),
+        "val_positive_rate": np.full(4, 0.3),
+    }
+    assert select_lambda(path, "one_se", 0.02, max_gap=0.15) == 1
+    assert select_lambda(path, "one_se", 0.02, max_gap=0.05) == 2
+    assert selection_outcome(path, 2, 0.02, max_gap=0.05)[0] == "edited"
+    # out of reach within the tolerance: the closest point, and a status that says so
+    index = select_lambda(path, "one_se", 0.02, max_gap=0.02)
+    assert index == 2
+    status, message = selection_outcome(path, index, 0.02, max_gap=0.02)
+    assert status == "target_not_reached" and "max_gap=0.02" in message
+    assert select_lambda(path, "one_se", 0.5, max_gap=0.02) == 3
+    # already fair enough: the unedited model
+    assert select_lambda(path, "one_se", 0.02, max_gap=0.4) == 0
+    assert selection_outcome(path, 0, 0.02, max_gap=0.4)[0] == "gap_already_small"
+
+
+def test_test_gap_follows_max_gap():
+    """On held-out data the gap of the selected model goes down with max_gap."""
+    X, y, s = make_biased_classification(12000, 5, bias=3.0, proxy_strength=3.0, random_state=0)
+    train, val, test = slice(0, 6000), slice(6000, 9000), slice(9000, None)
+    kw = dict(sensitive_features=s[train], X_val=X[val], y_val=y[val],
+              sensitive_features_val=s[val])
+    test_gaps = []
+    for eps in (0.3, 0.2, 0.1, 0.05):  # the unedited test gap is 0.48
+        clf = FairIJClassifier(max_gap=eps, tolerance=0.2).fit(X[train], y[train], **kw)
+        assert clf.fit_status_ == "edited"
+        gap = demographic_parity_difference(
+            y[test], clf.predict(X[test]), sensitive_features=s[test]
+        )
+        assert gap < eps + 0.03
+        test_gaps.append(gap)
+    assert np.all(np.diff(test_gaps) < 0)
+
+
+def test_unreachable_max_gap_warns(strong):
+    X, y, s = strong
+    clf = FairIJClassifier(max_gap=0.0, tolerance=0.0, random_state=0)
+    with pytest.warns(FairnessWarning, match="max_gap=0.0"):
+        clf.fit(X, y, sensitive_features=s)
+    assert clf.fit_status_ == "target_not_reached"
+
+
+# ---------------------------------------------------------------- never a silent no-op
+def test_a_fair_model_is_left_unedited_with_a_warning():
+    X, y, s = make_biased_classification(3000, 5, bias=0.0, proxy_strength=0.0, random_state=0)
+    clf = FairIJClassifier(random_state=0)
+    with pytest.warns(FairnessWarning, match="already"):
+        clf.fit(X, y, sensitive_features=s)
+    assert clf.fit_status_ == "gap_already_small" and clf.lambda_ == 0
+    np.testing.assert_array_equal(clf.sample_weight_, 1.0)
+
+
+def test_an_edit_too_costly_leaves_the_model_with_a_warning(strong):
+    X, y, s = strong
+    clf = FairIJClassifier(tolerance=0.0, random_state=0)
+    with pytest.warns(FairnessWarning, match="more than tolerance=0.0"):
+        clf.fit(X, y, sensitive_features=s)
+    assert clf.fit_status_ == "accuracy_cost" and clf.lambda_ == 0
+
+
+@pytest.mark.parametrize("Estimator", [FairIJClassifier, FairReweighter])
+def test_validation_that_cannot_measure_the_gap(strong, Estimator):
+    X, y, s = strong
+    X_tr, y_tr, s_tr, Xv, yv, sv = X[:2000], y[:2000], s[:2000], X[2000:], y[2000:], s[2000:]
+    # one-class y_val cannot measure equalized odds
+    one_class = yv == 1
+    est = Estimator(fairness="equalized_odds")
+    with pytest.warns(FairnessWarning, match="with label 0"):
+        est.fit(X_tr, y_tr, sensitive_features=s_tr, X_val=Xv[one_class], y_val=yv[one_class],
+                sensitive_features_val=sv[one_class])
+    assert est.fit_status_ == "gap_not_measurable" and est.lambda_ == 0
+    assert np.isnan(est.influences_).all() and est.sample_weight_.min() == 1
+    np.testing.assert_allclose(est.predict_proba(Xv), est.initial_estimator_.predict_proba(Xv))
+    # a 2-row minority cannot measure demographic parity
+    keep = np.flatnonzero(sv == 0).tolist() + np.flatnonzero(sv == 1)[:2].tolist()
+    with pytest.warns(FairnessWarning, match="2 row"):
+        est = Estimator().fit(X_tr, y_tr, sensitive_features=s_tr, X_val=Xv[keep],
+                              y_val=yv[keep], sensitive_features_val=sv[keep])
+    assert est.fit_status_ == "gap_not_measurable"
+
+
+def test_an_ordinary_fit_does_not_warn(strong):
+    X, y, s = strong
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FairnessWarning)
+        clf = FairIJClassifier(random_state=0).fit(X, y, sensitive_features=s)
+    assert clf.fit_status_ == "edited" and clf.lambda_ > 0
