@@ -25,9 +25,7 @@ split = adult_splits(seed=0)
 )
 net = make_mlp(X.shape[1], seed=0).fit(X, y.astype(np.float32))
 
-clf = FairIJClassifier(
-    net, prefit=True, damping=3e-2, update="fisher", gap_data="pooled", verbose=1
-)
+clf = FairIJClassifier(net, prefit=True, verbose=1)  # the defaults
 clf.fit(X, y, sensitive_features=s, X_val=X_val, y_val=y_val, sensitive_features_val=s_val)
 
 for name, model in (("ERM", net), ("I-JACK edit", clf)):

@@ -22,9 +22,13 @@ from skfair_ij import FairIJClassifier
 from skfair_ij.datasets import make_biased_classification
 from skfair_ij.metrics import demographic_parity_difference
 
-X, y, s = make_biased_classification(3000, 8, bias=2.0, random_state=0)
-X_val, y_val, s_val = make_biased_classification(2000, 8, bias=2.0, random_state=1)
-X_test, y_test, s_test = make_biased_classification(2000, 8, bias=2.0, random_state=2)
+X_all, y_all, s_all = make_biased_classification(
+    7000, 8, bias=2.0, proxy_strength=3.0, random_state=0
+)
+train, val, test = slice(0, 3000), slice(3000, 5000), slice(5000, None)
+X, y, s = X_all[train], y_all[train], s_all[train]
+X_val, y_val, s_val = X_all[val], y_all[val], s_all[val]
+X_test, y_test, s_test = X_all[test], y_all[test], s_all[test]
 fit_kw = dict(sensitive_features=s, X_val=X_val, y_val=y_val, sensitive_features_val=s_val)
 
 encoder = make_pipeline(PCA(4, random_state=0), RBFSampler(n_components=64, random_state=0))
@@ -37,8 +41,9 @@ models = {
         simjack_epsilon=1.0,
     ),
 }
-for name, model in models.items():
+for model in models.values():
     model.fit(X, y, **fit_kw)
+for name, model in {"ERM": models["I-JACK"].initial_estimator_, **models}.items():
     pred = model.predict(X_test)
     gap = demographic_parity_difference(y_test, pred, sensitive_features=s_test)
     print(f"{name:20} test error {np.mean(pred != y_test):.3f}  test DP {gap:.3f}")

@@ -416,6 +416,8 @@ class FairInfluenceMixin:
         """Set ``fit_status_`` and warn unless the model was edited as asked."""
         if reason is not None:
             status, message = "gap_not_measurable", NOT_MEASURABLE.format(reason=reason)
+        elif len(path["lambda"]) == 1:  # the user fixed λ: nothing was selected
+            status, message = "fixed_lambda", ""
         else:
             status, message = _path.selection_outcome(
                 path, index, self.tolerance, max_gap=self.max_gap, gap=self._gap_key(path)

@@ -261,13 +261,15 @@ def evaluate_path(
     groups = np.asarray(groups_val)
     if pooled is not None:
         X_extra, y_extra, groups_extra = pooled
-        y_all = np.concatenate([y_val, np.asarray(y_extra)])
+        true_all = np.concatenate([y_val, np.asarray(y_extra)]) == 1
         groups = np.concatenate([groups, np.asarray(groups_extra)])
     codes = np.unique(groups, return_inverse=True)[1].reshape(-1)
     true_pos = y_val == 1
+    if pooled is not None:
+        pred_all = np.empty(len(codes), dtype=bool)
     for theta in thetas:
-        y_pred = (predict_proba_fn(X_val, theta) > 0.5).astype(int)
-        gaps, standard_errors = hard_gaps(true_pos, y_pred == 1, codes[:n_val])
+        y_pred = predict_proba_fn(X_val, theta) > 0.5
+        gaps, standard_errors = hard_gaps(true_pos, y_pred, codes[:n_val])
         accuracy = float(np.mean(y_pred == y_val))
         records["val_accuracy"].append(accuracy)
         records["val_gap"].append(gaps[fairness])
@@ -279,8 +281,9 @@ def evaluate_path(
             records["pooled_gap"].append(np.nan)
             records["pooled_gap_se"].append(np.nan)
         elif pooled is not None:
-            y_pred_all = np.concatenate([y_pred, predict_proba_fn(X_extra, theta) > 0.5])
-            gaps, standard_errors = hard_gaps(y_all == 1, y_pred_all == 1, codes)
+            pred_all[:n_val] = y_pred
+            pred_all[n_val:] = predict_proba_fn(X_extra, theta) > 0.5
+            gaps, standard_errors = hard_gaps(true_all, pred_all, codes)
             records["pooled_gap"].append(gaps[fairness])
             records["pooled_gap_se"].append(standard_errors[fairness])
     return {k: np.asarray(v) for k, v in records.items()}

@@ -242,16 +242,20 @@ def hard_gaps(true_pos, pred_pos, codes):
         gaps), ``equal_opportunity`` and ``error_rate``; the gaps are those of
         the public metrics.
     """
-    weight = np.ones(len(codes))
-    everyone = np.ones_like(pred_pos)
+    # one pass: counts of every (group, true label, predicted label) cell
+    cells = codes * 4 + np.asarray(true_pos, dtype=np.int64) * 2 + pred_pos
+    counts = np.bincount(cells, minlength=4 * (int(codes.max()) + 1)).reshape(-1, 2, 2)
+    all_rows, positives = counts.sum((1, 2)), counts[:, :, 1].sum(1)
+    errors = counts[:, 1, 0] + counts[:, 0, 1]
     terms = {}  # (gap, variance) of each rate compared between groups
-    for name, event, condition in (
-        ("selection", pred_pos, everyone),
-        ("tpr", pred_pos, true_pos),
-        ("fpr", pred_pos, ~true_pos),
-        ("error", true_pos != pred_pos, everyone),
+    for name, hits, totals in (
+        ("selection", positives, all_rows),
+        ("tpr", counts[:, 1, 1], counts[:, 1].sum(1)),
+        ("fpr", counts[:, 0, 1], counts[:, 0].sum(1)),
+        ("error", errors, all_rows),
     ):
-        rates, sizes, _ = _group_rates(event, condition, codes, weight)
+        defined = totals > 0
+        rates, sizes = hits[defined] / totals[defined], totals[defined]
         if len(rates) < 2:
             terms[name] = (0.0, 0.0)
             continue
