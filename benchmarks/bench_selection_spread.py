@@ -55,10 +55,14 @@ def main():
     )
     X = X.astype(np.float32)
     train, test = slice(0, args.rows), slice(args.rows, None)
-    print("model    setting             λ min..max (sd)        ‖w−1‖∞ sd   test DP mean±sd"
-          "    test acc mean±sd")
-    for model_name, make in (("logreg", lambda: LogisticRegression()),
-                             ("mlp", lambda: make_net(X.shape[1]))):
+    print(
+        "model    setting             λ min..max (sd)        ‖w−1‖∞ sd   test DP mean±sd"
+        "    test acc mean±sd"
+    )
+    for model_name, make in (
+        ("logreg", lambda: LogisticRegression()),
+        ("mlp", lambda: make_net(X.shape[1])),
+    ):
         for name, params in SETTINGS.items():
             lams, sizes, gaps, accs = [], [], [], []
             for _ in range(args.repeats):
@@ -69,13 +73,16 @@ def main():
                 pred = clf.predict(X[test])
                 lams.append(clf.lambda_)
                 sizes.append(np.abs(clf.sample_weight_ - 1).max())
-                gaps.append(demographic_parity_difference(y[test], pred,
-                                                          sensitive_features=s[test]))
+                gaps.append(
+                    demographic_parity_difference(y[test], pred, sensitive_features=s[test])
+                )
                 accs.append(np.mean(pred == y[test]))
             lams, sizes, gaps, accs = map(np.asarray, (lams, sizes, gaps, accs))
-            print(f"{model_name:8s} {name:19s} {lams.min():6.3g}..{lams.max():<6.3g} "
-                  f"({lams.std():.3g})   {sizes.std():9.3g}   {gaps.mean():.3f}±{gaps.std():.3f}"
-                  f"        {accs.mean():.3f}±{accs.std():.3f}")
+            print(
+                f"{model_name:8s} {name:19s} {lams.min():6.3g}..{lams.max():<6.3g} "
+                f"({lams.std():.3g})   {sizes.std():9.3g}   {gaps.mean():.3f}±{gaps.std():.3f}"
+                f"        {accs.mean():.3f}±{accs.std():.3f}"
+            )
 
 
 if __name__ == "__main__":

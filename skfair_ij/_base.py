@@ -285,7 +285,7 @@ class FairInfluenceMixin:
                 NOT_BINARY_TARGET.format(name=name, target_type=target_type, n_classes=len(classes))
             )
         if s is None:
-            raise ValueError(MISSING_SENSITIVE + " (or set sensitive_column).")
+            raise ValueError(MISSING_SENSITIVE[:-1] + ", or set sensitive_column.")
         encoder = LabelEncoder().fit(y)
         self.classes_ = encoder.classes_
         groups, names = check_sensitive_features(s, len(X))
@@ -749,8 +749,9 @@ def held_out_split(groups, y, fraction, seed):
             in_val[rows[0]] = not in_val[rows[0]]
             moved = True
     if moved:  # keep the split's order, moved rows last
-        train_first, val_first = np.concatenate([train_idx, val_idx]), np.concatenate(
-            [val_idx, train_idx]
+        train_first, val_first = (
+            np.concatenate([train_idx, val_idx]),
+            np.concatenate([val_idx, train_idx]),
         )
         train_idx, val_idx = train_first[~in_val[train_first]], val_first[in_val[val_first]]
     return train_idx, val_idx

@@ -38,10 +38,12 @@ class FairIJClassifier(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, 
         How ``H⁻¹`` is applied (see :class:`~skfair_ij.influence.Curvature`).
     curvature : {"gauss_newton", "hessian"}, default="gauss_newton"
         Matrix used by ``"cg"`` and ``"exact"``; identical for linear models.
-    damping : float, default=1e-2
-        Added to the diagonal of H (a proximal term). Use 0 for the exact
-        influence of an L2-regularised linear model; 3e-2 is the setting
-        recommended for nets (measured on Adult, see the README).
+    damping : "auto" or float, default="auto"
+        Added to the diagonal of H (a proximal term). ``"auto"``: 0 for a
+        linear model with its own L2 penalty (the IJ is then exact to first
+        order), ``1e-6 · tr(H)/D`` for an unpenalised one, ``25 · tr(H)/D`` (the
+        mean eigenvalue of the Gauss-Newton matrix, estimated) for a net. The
+        value used is ``damping_``.
     lambdas : array-like or None, default=None
         λ values of the rule; None builds a grid adapted to the scale of the
         influences (then refined around the selected λ); a single value fixes λ.
@@ -52,19 +54,19 @@ class FairIJClassifier(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, 
         kinks of equalized odds); each segment costs two more solves. On Adult
         (MLP) 3 segments gave the same test gaps as 1 in twice the time.
         Ignored by the discrete rules.
-    update : {"jackknife", "fisher"}, default="jackknife"
-        How I-JACK moves the parameters. ``"jackknife"``: the seed paper's
+    update : {"auto", "jackknife", "fisher"}, default="auto"
+        How I-JACK moves the parameters. ``"jackknife"``: Ghosh et al.'s
         Eq. 11, ``θ̂ − H⁻¹ (λ Σ g_n g_nᵀ) H⁻¹ g`` — the IJ estimate of the refit
         with ``sample_weight_``. ``"fisher"``: the same update with the
         covariance of the per-sample gradients, ``Σ g_n g_nᵀ / N``, replaced by
-        its large-sample limit H (the Fisher identity; the paper's Eq. 13):
+        its large-sample limit H (the Fisher identity; their Eq. 13):
         ``θ̂ − λ H⁻¹ g``, the first-order change of the model retrained with the
-        fairness surrogate added to its loss. It needs no pass over the training
-        gradients and no extra solve, and is the setting recommended for nets
-        (on Adult it reached lower equalized-odds gaps at the same error, see
-        the README). ``weighting="ijack"`` only; ``sample_weight_`` stays
-        I-JACK's weights.
-    gap_data : {"validation", "pooled"}, default="validation"
+        fairness surrogate added to its loss; it needs no pass over the
+        training gradients and no extra solve (``weighting="ijack"`` only;
+        ``sample_weight_`` stays I-JACK's weights). ``"auto"``: ``"fisher"``
+        for I-JACK on a net, ``"jackknife"`` otherwise. The value used is
+        ``update_``.
+    gap_data : {"validation", "pooled"}, default="pooled"
         Rows the gap is measured on. ``"validation"``: the validation rows.
         ``"pooled"``: the training rows with the validation rows, for the values
         of the gap terms (the targets of the edit) and the gaps of the λ path
@@ -73,8 +75,7 @@ class FairIJClassifier(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, 
         cut the noise of small cells (a minority's true-positive rate, in
         equalized odds) when the model does not overfit its training data; a
         warning says when its training accuracy exceeds its validation accuracy
-        by more than 0.05. Part of the setting recommended for nets (on Adult
-        it lowered the equalized-odds gap at the same error, see the README).
+        by more than 0.05.
     selection : {"one_se", "tolerance", "min_gap"} or callable, default="one_se"
         How λ is chosen on the validation data. ``"tolerance"``: the lowest
         validation gap among the λ whose validation accuracy is within
@@ -85,13 +86,21 @@ class FairIJClassifier(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, 
         may pick a near-constant model). A callable gets ``path_`` and returns
         an index into it.
     tolerance : float, default=0.02
-        Validation accuracy the ``"one_se"`` and ``"tolerance"`` rules may give
-        up relative to the unedited model.
+        Validation accuracy the selection may give up relative to the unedited
+        model (the largest accuracy cost accepted; with ``max_gap`` too).
+    max_gap : float or None, default=None
+        The target: λ is the most accurate path point whose gap (the one the
+        selection compares) is at most ``max_gap``, within ``tolerance``;
+        ``selection`` is then not used. When no point reaches it, the point of
+        lowest gap is kept with a :class:`FairnessWarning`.
     validation_fraction : float, default=0.3
-        Share of the training data held out (stratified by group and label) when
-        no validation data are passed to ``fit``.
+        Share of the training data held out (stratified by group and label,
+        with at least one row of every group × label cell) when no validation
+        data are passed to ``fit``.
     prefit : bool, default=False
-        Whether ``estimator`` is already trained on the X, y given to ``fit``.
+        Whether ``estimator`` is already trained on the X, y given to ``fit``
+        (then its influences use all of them, and ``fit`` needs validation
+        data).
     sensitive_column : str, int, callable or None, default=None
         Column of X (name for a DataFrame, position for an array) holding the
         sensitive attribute, or a callable ``X -> groups``; used when
@@ -106,19 +115,22 @@ class FairIJClassifier(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, 
         Ridge ε of SIM-JACK's similarity (relative, see
         :func:`~skfair_ij.weighting.similarity_product`).
     cg_tol, cg_maxiter : float, int, default=1e-3, 100
-        Conjugate-gradient stopping rule (relative residual). On Adult, 1e-3
-        selects the same models as 1e-4 in two thirds of the time; lower it for
-        influences accurate to more digits (float32 nets do not get much below
-        1e-4).
+        Conjugate-gradient stopping rule (relative residual); lower ``cg_tol``
+        for influences accurate to more digits (float32 nets do not get much
+        below 1e-4).
     memory_budget : int or None, default=None
-        Bytes for the streamed gradient blocks (None: 512 MiB).
+        Bytes for the streamed gradient blocks (None: 512 MiB). Peak memory
+        above the data and the model stays within the budget plus about 200
+        bytes per training row (the N-length vectors).
     device : str, default="cpu"
         Torch device of the influence computation ("cuda" for a GPU).
     adapter_kwargs : dict or None, default=None
         Passed to the model adapter (for a plain module: ``output``,
         ``weight_decay``).
     random_state : int, RandomState instance or None, default=None
-        Seed of the validation split.
+        Seed of everything random in ``fit``: the validation split and, for a
+        net trained here, torch's initialisation and shuffling (torch's global
+        state is restored afterwards).
     verbose : int, default=0
         Print the stages and their times.
 
@@ -136,7 +148,19 @@ class FairIJClassifier(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, 
         Rows of X the base model was trained on (all of them when validation data
         are given).
     lambda_ : float
-        Selected λ (summed over the steps of a multi-step path).
+        Selected λ (summed over the steps of a multi-step path); λ grows with
+        the size of the edit, and 0 is the unedited model.
+    fit_status_ : str
+        ``"edited"``, or why not as asked: ``"gap_already_small"``,
+        ``"accuracy_cost"``, ``"no_improvement"``, ``"gap_not_measurable"``
+        (then ``influences_`` is NaN and ``path_`` None),
+        ``"target_not_reached"`` (``max_gap``), ``"fixed_lambda"`` (a single λ
+        given). Every status but ``"edited"`` and ``"fixed_lambda"`` comes with
+        a :class:`FairnessWarning`.
+    damping_ : float
+        The damping used (``damping="auto"`` resolved).
+    update_ : str
+        The I-JACK update used (``update="auto"`` resolved).
     path_ : dict of ndarray
         Every point of the path: ``lambda`` (cumulative), ``step`` and
         ``lambda_step`` (λ within its step), ``val_accuracy``, ``val_gap`` (the
@@ -146,6 +170,8 @@ class FairIJClassifier(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, 
         ``pooled_gap`` with ``pooled_gap_se`` (training and validation rows)
         when ``gap_data="pooled"``.
     classes_ : ndarray of shape (2,)
+    groups_ : ndarray of object
+        The groups of ``sensitive_features``, in the order of their codes.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined when X is a DataFrame with string column names.

@@ -407,8 +407,12 @@ def measurable(fairness, y_val, groups_val, group_names, classes, min_rows):
     ``groups_val`` codes into ``group_names``)."""
     y_val, groups_val = np.asarray(y_val), np.asarray(groups_val)
     n_groups = len(group_names)
-    labels = {"demographic_parity": (None,), "error_rate": (None,),
-              "equal_opportunity": (1,), "equalized_odds": (0, 1)}[fairness]
+    labels = {
+        "demographic_parity": (None,),
+        "error_rate": (None,),
+        "equal_opportunity": (1,),
+        "equalized_odds": (0, 1),
+    }[fairness]
     for group in range(n_groups):
         for label in labels:
             rows = groups_val == group

@@ -70,8 +70,8 @@ class FairReweighter(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, Ba
         and ``tolerance`` (k + 1 refits). Use it when the refitted model leaves
         the regime where the IJ is accurate (large drop-K edits of nets).
     fairness, weighting, hessian, curvature, damping, lambdas, n_steps, update, \
-gap_data, selection, tolerance, validation_fraction, prefit, sensitive_column, drop_sensitive, \
-simjack_features, simjack_epsilon, cg_tol, cg_maxiter, memory_budget, device, \
+gap_data, selection, tolerance, max_gap, validation_fraction, prefit, sensitive_column, \
+drop_sensitive, simjack_features, simjack_epsilon, cg_tol, cg_maxiter, memory_budget, device, \
 adapter_kwargs, random_state, verbose
         As in :class:`FairIJClassifier`.
 
@@ -82,7 +82,8 @@ adapter_kwargs, random_state, verbose
     initial_estimator_ : estimator
         The model trained without weights.
     sample_weight_ : ndarray of shape (n_train,)
-        Final weights of the training rows (``train_indices_``).
+        Final weights of the rule for the training rows (``train_indices_``);
+        the refit uses them times the ``sample_weight`` given to ``fit``.
     influences_ : ndarray of shape (n_train,)
         Influences of the last round.
     train_indices_ : ndarray of shape (n_train,)
@@ -95,6 +96,9 @@ adapter_kwargs, random_state, verbose
     refit_path_ : dict of ndarray or None
         With ``refit_candidates > 1``: the λ of every candidate refit with its
         validation accuracy and gaps (the keys of ``path_``); None otherwise.
+    fit_status_, damping_, update_, groups_
+        As in :class:`FairIJClassifier` (``fit_status_`` of the IJ selection;
+        with ``refit_candidates > 1``, of the refits).
     classes_, n_features_in_, feature_names_in_
         As in scikit-learn.
 
@@ -250,9 +254,15 @@ adapter_kwargs, random_state, verbose
                 weights = _combined_weights(weights, weights_at, index)
                 self.lambdas_.append(float(path["lambda"][index]))
                 model = refit(influence_model, weights)
+        outcome = (path, index)
         if n_candidates > 1 and path["lambda"][index] > 0 and not callable(self.selection):
             index, self.estimator_, weights = self._select_by_refits(
                 refit, final, split, path, index, partial(_combined_weights, weights, weights_at)
+            )
+            refit_lambdas = self.refit_path_["lambda"]
+            outcome = (
+                self.refit_path_,
+                int(np.flatnonzero(refit_lambdas == path["lambda"][index])[0]),
             )
         else:
             weights = _combined_weights(weights, weights_at, index)
@@ -264,7 +274,7 @@ adapter_kwargs, random_state, verbose
         self.path_ = path
         self.best_index_ = index
         self.damping_, self.update_ = result.damping, result.update
-        self._record_outcome(path, index)
+        self._record_outcome(*outcome)
         return self
 
     def _select_by_refits(self, refit, final, split, path, index, weights_of):

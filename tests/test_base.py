@@ -159,8 +159,9 @@ def test_sample_weight_is_routed_in_a_search(data):
 def test_split_keeps_the_weights_of_the_training_rows(data):
     X, y, s, *_ = data
     w = np.arange(1, len(X) + 1, dtype=float)
-    clf = FairIJClassifier(random_state=0, lambdas=[0.0]).fit(X, y, sample_weight=w,
-                                                              sensitive_features=s)
+    clf = FairIJClassifier(random_state=0, lambdas=[0.0]).fit(
+        X, y, sample_weight=w, sensitive_features=s
+    )
     reference = LogisticRegression().fit(
         X[clf.train_indices_], y[clf.train_indices_], sample_weight=w[clf.train_indices_]
     )

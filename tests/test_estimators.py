@@ -57,6 +57,66 @@ def test_sklearn_compatible(estimator, check):
     check(estimator)
 
 
+NEEDS_GROUPS = "fit(X, y) without sensitive_features: the gap needs groups (a clear error)"
+ORDINARY_FAILURES = {
+    name: NEEDS_GROUPS
+    for name in (
+        "check_all_zero_sample_weights_error",
+        "check_classifier_data_not_an_array",
+        "check_classifiers_classes",
+        "check_classifiers_one_label_sample_weights",
+        "check_classifiers_train",
+        "check_decision_proba_consistency",
+        "check_dict_unchanged",
+        "check_dont_overwrite_parameters",
+        "check_dtype_object",
+        "check_estimators_dtypes",
+        "check_estimators_fit_returns_self",
+        "check_estimators_nan_inf",
+        "check_estimators_overwrite_params",
+        "check_estimators_pickle",
+        "check_f_contiguous_array_estimator",
+        "check_fit2d_1feature",
+        "check_fit2d_predict1d",
+        "check_fit_check_is_fitted",
+        "check_fit_idempotent",
+        "check_fit_score_takes_y",
+        "check_methods_sample_order_invariance",
+        "check_methods_subset_invariance",
+        "check_n_features_in",
+        "check_n_features_in_after_fitting",
+        "check_pipeline_consistency",
+        "check_positive_only_tag_during_fit",
+        "check_readonly_memmap_input",
+        "check_sample_weight_equivalence_on_dense_data",
+        "check_sample_weights_list",
+        "check_sample_weights_not_an_array",
+        "check_sample_weights_not_overwritten",
+        "check_sample_weights_pandas_series",
+        "check_sample_weights_shape",
+        "check_supervised_y_2d",
+        "check_classifier_multioutput",
+        "check_classifiers_multilabel_output_format_decision_function",
+        "check_classifiers_multilabel_output_format_predict",
+        "check_classifiers_multilabel_output_format_predict_proba",
+    )
+}
+
+
+def _ordinary_failures(estimator):
+    return ORDINARY_FAILURES
+
+
+# The ordinary configuration (groups passed to fit): every check that calls
+# fit(X, y) alone gets the error that asks for sensitive_features.
+@parametrize_with_checks(
+    [FairIJClassifier(random_state=0), FairReweighter(random_state=0)],
+    expected_failed_checks=_ordinary_failures,
+)
+def test_sklearn_compatible_ordinary(estimator, check):
+    check(estimator)
+
+
 @pytest.fixture(scope="module")
 def biased():
     # one draw of the problem (the coefficients depend on random_state), split in two

@@ -89,8 +89,9 @@ def test_test_gap_follows_max_gap():
     """On held-out data the gap of the selected model goes down with max_gap."""
     X, y, s = make_biased_classification(12000, 5, bias=3.0, proxy_strength=3.0, random_state=0)
     train, val, test = slice(0, 6000), slice(6000, 9000), slice(9000, None)
-    kw = dict(sensitive_features=s[train], X_val=X[val], y_val=y[val],
-              sensitive_features_val=s[val])
+    kw = dict(
+        sensitive_features=s[train], X_val=X[val], y_val=y[val], sensitive_features_val=s[val]
+    )
     test_gaps = []
     for eps in (0.3, 0.2, 0.1, 0.05):  # the unedited test gap is 0.48
         clf = FairIJClassifier(max_gap=eps, tolerance=0.2).fit(X[train], y[train], **kw)
@@ -137,16 +138,28 @@ def test_validation_that_cannot_measure_the_gap(strong, Estimator):
     one_class = yv == 1
     est = Estimator(fairness="equalized_odds")
     with pytest.warns(FairnessWarning, match="with label 0"):
-        est.fit(X_tr, y_tr, sensitive_features=s_tr, X_val=Xv[one_class], y_val=yv[one_class],
-                sensitive_features_val=sv[one_class])
+        est.fit(
+            X_tr,
+            y_tr,
+            sensitive_features=s_tr,
+            X_val=Xv[one_class],
+            y_val=yv[one_class],
+            sensitive_features_val=sv[one_class],
+        )
     assert est.fit_status_ == "gap_not_measurable" and est.lambda_ == 0
     assert np.isnan(est.influences_).all() and est.sample_weight_.min() == 1
     np.testing.assert_allclose(est.predict_proba(Xv), est.initial_estimator_.predict_proba(Xv))
     # a 2-row minority cannot measure demographic parity
     keep = np.flatnonzero(sv == 0).tolist() + np.flatnonzero(sv == 1)[:2].tolist()
     with pytest.warns(FairnessWarning, match="2 row"):
-        est = Estimator().fit(X_tr, y_tr, sensitive_features=s_tr, X_val=Xv[keep],
-                              y_val=yv[keep], sensitive_features_val=sv[keep])
+        est = Estimator().fit(
+            X_tr,
+            y_tr,
+            sensitive_features=s_tr,
+            X_val=Xv[keep],
+            y_val=yv[keep],
+            sensitive_features_val=sv[keep],
+        )
     assert est.fit_status_ == "gap_not_measurable"
 
 
