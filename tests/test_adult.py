@@ -18,6 +18,8 @@ GAPS = {
     "demographic_parity": demographic_parity_difference,
     "equalized_odds": equalized_odds_difference,
 }
+pytestmark = pytest.mark.slow  # real data: run with pytest -m slow
+
 TOLERANCE = 0.02
 NOISE = 0.01  # two standard errors of a test accuracy difference, about
 
@@ -52,3 +54,20 @@ def test_rule_lowers_test_gap_on_adult(split, models, model, fairness, weighting
     assert gap(yt, fair_pred, sensitive_features=st) < gap(yt, erm_pred, sensitive_features=st)
     assert np.mean(fair_pred == yt) >= np.mean(erm_pred == yt) - TOLERANCE - NOISE
     assert type(clf.estimator_) is type(base)
+
+
+def test_test_gap_follows_max_gap_on_adult(split):
+    X, y, s = split["train"]
+    X_val, y_val, s_val = split["val"]
+    X_test, y_test, s_test = split["test"]
+    model = LogisticRegression(max_iter=1000).fit(X, y)
+    kw = dict(sensitive_features=s, X_val=X_val, y_val=y_val, sensitive_features_val=s_val)
+    gaps = []
+    for eps in (0.15, 0.10, 0.05, 0.02):  # the unedited test DP is 0.19
+        clf = FairIJClassifier(model, prefit=True, max_gap=eps, tolerance=0.05).fit(X, y, **kw)
+        assert clf.fit_status_ == "edited"
+        gaps.append(
+            demographic_parity_difference(y_test, clf.predict(X_test), sensitive_features=s_test)
+        )
+        assert gaps[-1] < eps + 0.01
+    assert np.all(np.diff(gaps) < 0)
