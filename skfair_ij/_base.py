@@ -8,7 +8,6 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-from scipy.special import expit
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
@@ -491,16 +490,13 @@ class FairInfluenceMixin:
         if n_steps < 1:
             raise ValueError(f"n_steps must be >= 1, got {self.n_steps}.")
 
-        def predict_proba(X, theta):
-            return expit(adapter.decision_function(X, theta))
-
         value_data, extra, min_accuracy = None, None, None
         if self.gap_data == "pooled":
             X_train_t = adapter.to_tensor(X_fit)
             value_data = (X_train_t, torch.as_tensor(y_train), torch.as_tensor(split.g_train))
             extra = (X_train_t, y_train, split.g_train)
             accuracy = self._check_overfit(
-                predict_proba, adapter.theta, X_train_t, y_train, X_val_t, y_val
+                adapter.positive, adapter.theta, X_train_t, y_train, X_val_t, y_val
             )
             if self.selection in ("one_se", "tolerance") or self.max_gap is not None:
                 # pooled gaps of the candidates only
@@ -508,7 +504,7 @@ class FairInfluenceMixin:
 
         def evaluate(lams, thetas):
             return _path.evaluate_path(
-                predict_proba,
+                adapter.positive,
                 thetas,
                 X_val_t,
                 y_val,
@@ -622,14 +618,14 @@ class FairInfluenceMixin:
         return InfluencePath(adapter, first_influences, path, thetas, weights_at, damping, update)
 
     @staticmethod
-    def _check_overfit(predict_proba, theta, X_train, y_train, X_val, y_val):
+    def _check_overfit(predict_positive, theta, X_train, y_train, X_val, y_val):
         """Warn when training gaps are likely biased by overfitting.
 
         Returns the validation accuracy of the unedited model (the reference of
         the accuracy tolerance).
         """
         accuracies = [
-            float(np.mean((predict_proba(X, theta) > 0.5) == np.asarray(y)))
+            float(np.mean(predict_positive(X, theta[None])[0] == (np.asarray(y) == 1)))
             for X, y in ((X_train, y_train), (X_val, y_val))
         ]
         if accuracies[0] - accuracies[1] > OVERFIT_MARGIN:

@@ -300,14 +300,12 @@ adapter_kwargs, random_state, verbose
                 print(f"[{type(self).__name__}] refit at λ={lams[i]:.3g}")
         X_val = fit_inputs(models[0], split.X_val)[0]
 
-        def positive_proba(X, model):
-            return np.asarray(model.predict_proba(X))[:, 1]
+        def positive(X, models):
+            return np.stack([np.asarray(m.predict_proba(X))[:, 1] > 0.5 for m in models])
 
         refit_path = {"lambda": lams[candidates]}
         refit_path.update(
-            _path.evaluate_path(
-                positive_proba, models, X_val, split.y_val, split.g_val, self.fairness
-            )
+            _path.evaluate_path(positive, models, X_val, split.y_val, split.g_val, self.fairness)
         )
         self.refit_path_ = refit_path
         chosen = _path.select_lambda(

@@ -320,3 +320,16 @@ def test_default_edit_matches_the_weighted_refit(size):
     after = _theta(LogisticRegression(**exact).fit(X[tr], y[tr], sample_weight=clf.sample_weight_))
     edit = _theta(clf.estimator_) - _theta(clf.initial_estimator_)
     assert np.linalg.norm(edit - (after - before)) < 0.01 * np.linalg.norm(after - before)
+
+
+def test_linear_positive_predictions_of_a_block(data):
+    """A linear model predicts a block of parameter vectors with one product per
+    chunk of rows, as each vector would alone."""
+    from skfair_ij.adapters import ModelAdapter, get_adapter
+
+    X, y, *_ = data
+    adapter = get_adapter(LogisticRegression().fit(X, y))
+    thetas = adapter.theta[None, :] + torch.randn(7, len(adapter.theta), dtype=torch.float64)
+    np.testing.assert_array_equal(
+        adapter.positive(X, thetas), ModelAdapter.positive(adapter, X, thetas)
+    )

@@ -85,7 +85,16 @@ def test_evaluate_path_pools_predictions(data):
     def predict_proba(X_, theta):
         return torch.sigmoid(torch.as_tensor(X_, dtype=torch.float64) @ theta).numpy()
 
-    path = evaluate_path(predict_proba, thetas, Xv, yv, sv, "equalized_odds", pooled=(X, y, s))
+    def positive(X_, block):
+        return np.stack([predict_proba(X_, theta) > 0.5 for theta in block])
+
+    path = evaluate_path(positive, thetas, Xv, yv, sv, "equalized_odds", pooled=(X, y, s))
+    # predictions taken one parameter vector at a time give the same path
+    single = evaluate_path(
+        positive, thetas, Xv, yv, sv, "equalized_odds", pooled=(X, y, s), block_bytes=1
+    )
+    for key, values in path.items():
+        np.testing.assert_array_equal(single[key], values)
     for i, theta in enumerate(thetas):
         pred = np.concatenate([predict_proba(Xv, theta), predict_proba(X, theta)]) > 0.5
         expected = equalized_odds_difference(
@@ -98,7 +107,7 @@ def test_evaluate_path_pools_predictions(data):
         )
     floor = np.sort(path["val_accuracy"])[1]
     lazy = evaluate_path(
-        predict_proba, thetas, Xv, yv, sv, "equalized_odds", pooled=(X, y, s), min_accuracy=floor
+        positive, thetas, Xv, yv, sv, "equalized_odds", pooled=(X, y, s), min_accuracy=floor
     )
     skipped = path["val_accuracy"] < floor
     assert np.all(np.isnan(lazy["pooled_gap"][skipped]))

@@ -114,6 +114,11 @@ class ModelAdapter:
             **kwargs,
         )
 
+    def positive(self, X, thetas):
+        """Which rows of X each parameter vector predicts positive (logit > 0),
+        bool (k, n). Linear models override it with one product per row chunk."""
+        return np.stack([self.decision_function(X, theta) > 0 for theta in thetas])
+
     def decision_function(self, X, theta=None):
         """Logits of X under ``theta`` (default: the fitted parameters), numpy."""
         theta = (self.theta if theta is None else theta).to(self.device)

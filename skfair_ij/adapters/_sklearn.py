@@ -4,6 +4,7 @@ import numpy as np
 import torch
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 
+from ..influence._problem import PREDICT_CHUNK
 from ._base import ModelAdapter
 
 UNSUPPORTED_PENALTY = (
@@ -94,6 +95,19 @@ class LinearModelAdapter(ModelAdapter):
         if self.fit_intercept:
             logits = logits + theta[self.n_coef]
         return logits
+
+    def positive(self, X, thetas):
+        """``X θ_kᵀ > 0`` for every θ_k at once: one product per chunk of rows."""
+        X = self.to_tensor(X)
+        thetas = torch.as_tensor(thetas).to(self.device, self.dtype).reshape(-1, len(self.theta))
+        coef = thetas[:, : self.n_coef].T
+        intercept = thetas[:, self.n_coef] if self.fit_intercept else 0.0
+        out = np.empty((len(thetas), len(X)), dtype=bool)
+        with torch.no_grad():
+            for start in range(0, len(X), PREDICT_CHUNK):
+                rows = X[start : start + PREDICT_CHUNK].to(self.device)
+                out[:, start : start + len(rows)] = ((rows @ coef + intercept) > 0).T.cpu().numpy()
+        return out
 
     def _write_parameters(self, model, theta):
         theta = theta.cpu().numpy().astype(model.coef_.dtype)

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .. import FairIJClassifier, FairReweighter
@@ -127,11 +126,8 @@ def finetune(ctx, *, n_steps=300, lr=1e-3, every=5, tolerance=0.02):
                 snapshots.append(theta.detach().clone())
         thetas = torch.stack(snapshots)
 
-        def proba(X, th):
-            return expit(adapter.decision_function(X, th))
-
         path = {"lambda": np.arange(len(snapshots)) * every}
-        path.update(evaluate_path(proba, thetas, X_t, yv, sv, ctx.fairness))
+        path.update(evaluate_path(adapter.positive, thetas, X_t, yv, sv, ctx.fairness))
         index = select_lambda(path, "tolerance", tolerance, warn=False)
         return adapter.with_parameters(thetas[index])
 
