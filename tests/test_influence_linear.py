@@ -256,19 +256,36 @@ def test_surrogate_gradient_matches_autograd(data, criterion):
 
 
 def test_streaming_does_not_change_results(data):
+    """Cached Jacobian, streamed automatic differentiation, and the explicit
+    products of a linear model give the same products."""
+    from skfair_ij.influence import BinaryModelProblem
+
     X, y, s, Xv, yv, sv = data
     model = _fit(X, y)
     adapter = get_adapter(model)
-    cached = adapter.make_problem(X, y)
-    streamed = adapter.make_problem(X, y, memory_budget=8 * 6 * 8 * 37)  # 37-row chunks
+    X_t, y_t = adapter.to_tensor(X), torch.as_tensor(y, dtype=torch.float64)
+    kw = dict(l2_penalty=adapter.l2_penalty(len(X)))
+    cached = BinaryModelProblem(adapter.logit_fn, adapter.theta, X_t, y_t, **kw)
+    streamed = BinaryModelProblem(
+        adapter.logit_fn, adapter.theta, X_t, y_t, memory_budget=8 * 6 * 8 * 37, **kw
+    )
+    explicit = adapter.make_problem(X, y, memory_budget=8 * 6 * 8 * 37)
     assert cached._jacobian is not None and streamed._jacobian is None
+    assert explicit._jacobian is None and explicit._linear is not None
     assert streamed.chunk_size == 37
-    for v in (torch.randn(6, dtype=torch.float64), torch.randn(6, 3, dtype=torch.float64)):
-        torch.testing.assert_close(cached.gradient_products(v), streamed.gradient_products(v))
-        torch.testing.assert_close(cached.gauss_newton_product(v), streamed.gauss_newton_product(v))
-    a = torch.randn(len(X), 2, dtype=torch.float64)
-    torch.testing.assert_close(cached.weighted_gradient_sum(a), streamed.weighted_gradient_sum(a))
-    torch.testing.assert_close(cached.fisher_diagonal(), streamed.fisher_diagonal())
+    for other in (streamed, explicit):
+        for v in (torch.randn(6, dtype=torch.float64), torch.randn(6, 3, dtype=torch.float64)):
+            torch.testing.assert_close(cached.gradient_products(v), other.gradient_products(v))
+            torch.testing.assert_close(
+                cached.gauss_newton_product(v), other.gauss_newton_product(v)
+            )
+        a = torch.randn(len(X), 2, dtype=torch.float64)
+        torch.testing.assert_close(cached.weighted_gradient_sum(a), other.weighted_gradient_sum(a))
+        torch.testing.assert_close(cached.fisher_diagonal(), other.fisher_diagonal())
+        torch.testing.assert_close(cached.dense_gauss_newton(), other.dense_gauss_newton())
+    # exact for the cached and the explicit Jacobian (the streamed one estimates it)
+    assert cached.mean_curvature() == pytest.approx(explicit.mean_curvature(), rel=1e-10)
+    assert streamed.mean_curvature() == pytest.approx(cached.mean_curvature(), rel=0.1)
 
 
 def test_sgd_classifier_regulariser():

@@ -67,6 +67,12 @@ class ModelAdapter:
     #: Parameters a penalty usually leaves out (the intercept of a linear model).
     n_unpenalised = 0
 
+    def jacobian_products(self):
+        """``(jvp, vjp)`` of a logit affine in θ (see
+        :class:`~skfair_ij.influence.BinaryModelProblem`), or None: products
+        through automatic differentiation."""
+        return None
+
     def to_tensor(self, X):
         """Inputs as a tensor of the model's dtype (on the CPU; chunks move later)."""
         if isinstance(X, torch.Tensor):
@@ -111,6 +117,7 @@ class ModelAdapter:
             y,
             l2_penalty=self.l2_penalty(len(X)),
             weight=weight,
+            jacobian_products=self.jacobian_products(),
             **kwargs,
         )
 

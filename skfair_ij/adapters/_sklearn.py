@@ -96,17 +96,41 @@ class LinearModelAdapter(ModelAdapter):
             logits = logits + theta[self.n_coef]
         return logits
 
+    def jacobian_products(self):
+        """The logit ``X β + b`` is affine in θ = [β, b]: ``J = [X, 1]``."""
+        p = self.n_coef
+
+        def jvp(X, V):
+            out = X @ V[:p]
+            return out + V[p] if self.fit_intercept else out
+
+        def vjp(X, U):
+            out = X.T @ U
+            if self.fit_intercept:
+                out = torch.cat([out, U.sum(0, keepdim=True)])
+            return out
+
+        return jvp, vjp
+
     def positive(self, X, thetas):
-        """``X θ_kᵀ > 0`` for every θ_k at once: one product per chunk of rows."""
+        """``[X, 1] θ_k > 0`` for every θ_k at once.
+
+        The logits are linear in θ, so only the span of the θ_k is needed: with
+        ``Θ = C B`` (B an orthonormal basis of rank r, from an SVD), the logits
+        are ``([X, 1] Bᵀ) Cᵀ``: r products with X instead of k. A λ path
+        ``θ̂ + λ u`` has r = 2 whatever its length.
+        """
         X = self.to_tensor(X)
         thetas = torch.as_tensor(thetas).to(self.device, self.dtype).reshape(-1, len(self.theta))
-        coef = thetas[:, : self.n_coef].T
-        intercept = thetas[:, self.n_coef] if self.fit_intercept else 0.0
+        U, S, Vh = torch.linalg.svd(thetas, full_matrices=False)
+        keep = S > S[0] * 1e-12 if len(S) and S[0] > 0 else S > 0
+        basis, coeff = Vh[keep], U[:, keep] * S[keep]  # thetas ≈ coeff @ basis
         out = np.empty((len(thetas), len(X)), dtype=bool)
         with torch.no_grad():
             for start in range(0, len(X), PREDICT_CHUNK):
                 rows = X[start : start + PREDICT_CHUNK].to(self.device)
-                out[:, start : start + len(rows)] = ((rows @ coef + intercept) > 0).T.cpu().numpy()
+                Z = self.jacobian_products()[0](rows, basis.T)  # (n, r)
+                out[:, start : start + len(rows)] = (coeff @ Z.T > 0).cpu().numpy()
         return out
 
     def _write_parameters(self, model, theta):

@@ -118,6 +118,11 @@ class BinaryModelProblem:
         ρ of the penalty ``½ Σ ρ_d θ_d²`` (zeros when None).
     weight : Tensor of shape (N,), default=None
         Training weights ``b_n`` of the fitted model (ones when None).
+    jacobian_products : tuple of callables, default=None
+        ``(jvp, vjp)`` with ``jvp(X, V) = J V`` (n, k) and ``vjp(X, U) = Jᵀ U``
+        (D, k) for a model whose logit is affine in θ (its Jacobian J depends
+        on X only): the products are then plain matrix products, without
+        automatic differentiation or a cached Jacobian.
     memory_budget : int, default=512 MiB
         Bytes allowed for the per-chunk gradient blocks (a chunk's Jacobian
         takes an eighth of it). If the whole N × D Jacobian fits in a quarter of
@@ -149,6 +154,7 @@ class BinaryModelProblem:
         *,
         l2_penalty=None,
         weight=None,
+        jacobian_products=None,
         memory_budget=DEFAULT_MEMORY_BUDGET,
     ):
         self.logit_fn = logit_fn
@@ -186,7 +192,10 @@ class BinaryModelProblem:
         self.residual, self.curvature = torch.cat(residual), torch.cat(curvature)
         self._jacobian = None
         self._fused_products = True
-        if self.n_samples * self.n_params * itemsize <= self.memory_budget // 4:
+        self._linear = jacobian_products
+        if jacobian_products is None and (
+            self.n_samples * self.n_params * itemsize <= self.memory_budget // 4
+        ):
             cache = torch.empty(
                 (self.n_samples, self.n_params), dtype=self.dtype, device=self.device
             )
@@ -210,6 +219,10 @@ class BinaryModelProblem:
     def _compute_jacobians(self):
         for rows in self.chunks():
             X = self._rows(rows)[0]
+            if self._linear is not None:
+                eye = torch.eye(self.n_params, dtype=self.dtype, device=self.device)
+                yield rows, self._linear[0](X, eye)
+                continue
             yield rows, logit_jacobian(self.logit_fn, self.theta, X).detach()
 
     def jacobians(self):
@@ -226,6 +239,8 @@ class BinaryModelProblem:
         if self._jacobian is not None:
             return self._jacobian[rows] @ V
         X = self._rows(rows)[0]
+        if self._linear is not None:
+            return self._linear[0](X, V)
 
         def forward(th):
             return self.logit_fn(th, X).reshape(-1)
@@ -240,6 +255,8 @@ class BinaryModelProblem:
         if self._jacobian is not None:
             return self._jacobian[rows].T @ U
         X = self._rows(rows)[0]
+        if self._linear is not None:
+            return self._linear[1](X, U)
         _, vjp_fn = torch.func.vjp(lambda th: self.logit_fn(th, X).reshape(-1), self.theta)
         return vmap(lambda u: vjp_fn(u)[0], in_dims=1, out_dims=1)(U)
 
@@ -314,6 +331,10 @@ class BinaryModelProblem:
         if self._jacobian is not None:
             J = self._jacobian[rows]
             return J.T @ (self.curvature[rows, None] * (J @ columns))
+        if self._linear is not None:
+            jvp, vjp = self._linear
+            X = self._rows(rows)[0]
+            return vjp(X, self.curvature[rows, None] * jvp(X, columns))
         if self._fused_products:
             try:
                 return self._fused_gauss_newton_chunk(rows, columns)
@@ -400,9 +421,11 @@ class BinaryModelProblem:
         True
         """
         penalty = float(self.l2_penalty.sum())
-        if self._jacobian is not None:
-            total = float((self.curvature[:, None] * self._jacobian**2).sum()) / self.n_samples
-            return (total + penalty) / self.n_params
+        if self._jacobian is not None or self._linear is not None:
+            total = sum(
+                float((self.curvature[rows, None] * J**2).sum()) for rows, J in self.jacobians()
+            )
+            return (total / self.n_samples + penalty) / self.n_params
         generator = torch.Generator().manual_seed(seed)
         rows = torch.randperm(self.n_samples, generator=generator)[:max_rows]
         V = torch.randint(0, 2, (self.n_params, n_probes), generator=generator)
