@@ -285,10 +285,15 @@ def test_reweighter_with_proxy_and_resampling(biased):
     ).fit(X, y, **kw)
     assert isinstance(rw.estimator_, HistGradientBoostingClassifier)
     assert set(np.unique(rw.sample_weight_)) <= {0.0, 1.0}
-    X_res, y_res = FairReweighter(weighting="drop_upweight").fit_resample(
-        X, y, sensitive_features=s
-    )
+    resampler = FairReweighter(weighting="drop_upweight", random_state=0)
+    X_res, y_res = resampler.fit_resample(X, y, sensitive_features=s)
     assert X_res.shape[1] == X.shape[1] and len(X_res) == len(y_res)
+    # the rows really are resampled: dropped rows gone, up-weighted rows twice
+    w = resampler.sample_weight_
+    assert resampler.lambda_ > 0 and (w != 1).any()
+    assert len(X_res) == int(w.sum())
+    rows = resampler.train_indices_
+    np.testing.assert_array_equal(X_res, np.repeat(X[rows], w.astype(int), axis=0))
     two_rounds = FairReweighter(n_rounds=2, random_state=0).fit(X, y, sensitive_features=s)
     assert len(two_rounds.lambdas_) == 2
 
