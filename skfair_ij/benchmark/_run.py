@@ -164,6 +164,7 @@ IJ_EDITS = (
     "fair_ij",
     "drop_upweight",
     "ijack",
+    "ijack_jackknife",
     "ijack_fisher",
     "ijack_fisher_pooled",
     "simjack",
