@@ -10,7 +10,6 @@ import numpy as np
 import torch
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target
@@ -23,6 +22,13 @@ from sklearn.utils.validation import (
 )
 
 from . import _path
+from ._split import (
+    PREFIT_NEEDS_VALIDATION,
+    SPLIT_TOO_SMALL,
+    Split,
+    codes_of,
+    held_out_split,
+)
 from .adapters import get_adapter, is_supported
 from .influence import (
     CURVATURE_METHODS,
@@ -49,15 +55,6 @@ OVERFIT_MARGIN = 0.05
 VALIDATION_INCOMPLETE = (
     "Validation data need X_val, y_val and sensitive_features_val together; got only {given}."
 )
-PREFIT_NEEDS_VALIDATION = (
-    "A pre-trained model (prefit=True or a FrozenEstimator) was trained on the X, y given "
-    "to fit, so none of those rows can validate it: pass rows it did not see as X_val, "
-    "y_val and sensitive_features_val."
-)
-SPLIT_TOO_SMALL = (
-    "The held-out validation split cannot measure the gap: {problem}. Pass validation data "
-    "(X_val, y_val, sensitive_features_val) or more rows."
-)
 CONTINUOUS_GROUPS = (
     "sensitive_features looks continuous: {n_groups} distinct values among {n} rows. "
     "A fairness gap compares groups; bin the attribute first (e.g. pandas.cut)."
@@ -79,19 +76,6 @@ class FairnessWarning(UserWarning):
 
     The reason is also recorded in the estimator's ``fit_status_``.
     """
-
-
-class Split(NamedTuple):
-    """Training and validation rows of a fit (labels encoded, group codes)."""
-
-    train_indices: np.ndarray  # rows of X the model is trained on
-    X_train: object
-    y_train: np.ndarray
-    g_train: np.ndarray
-    w_train: object  # the user's sample weights of the training rows, or None
-    X_val: object
-    y_val: np.ndarray
-    g_val: np.ndarray
 
 
 def _is_skorch(model):
@@ -327,7 +311,7 @@ class FairInfluenceMixin:
             unknown = set(np.unique(y_val)) - set(self.classes_)
             if unknown:
                 raise ValueError(f"y_val holds labels {sorted(unknown)} not seen in y.")
-            g_val = _codes_of(s_val, len(X_val), self.groups_)
+            g_val = codes_of(s_val, len(X_val), self.groups_)
             y_val = np.searchsorted(self.classes_, y_val)
             return Split(np.arange(len(X)), X, y, groups, sample_weight, X_val, y_val, g_val)
         if prefit:
@@ -703,54 +687,6 @@ def _check_accepts(model, adapter, X):
 
 def _cuda_devices():
     return list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-
-
-def _codes_of(sensitive_features, n_rows, names):
-    """Group codes of validation rows in the code order of the training groups."""
-    codes, val_names = check_sensitive_features(sensitive_features, n_rows, min_groups=1)
-    lookup = {name: code for code, name in enumerate(names)}
-    mapped = np.array([lookup.get(name, -1) for name in val_names], dtype=np.int64)
-    if (mapped < 0).any():
-        unseen = [name for name, m in zip(val_names, mapped, strict=True) if m < 0]
-        raise ValueError(f"sensitive_features_val holds groups {unseen} not seen in training.")
-    return mapped[codes]
-
-
-def held_out_split(groups, y, fraction, seed):
-    """Training and validation row indices, stratified by group × label.
-
-    Every group × label cell, and every group, with two rows or more has at
-    least one row on each side; a cell of one row stays where the stratified
-    split puts it.
-    """
-    indices = np.arange(len(y))
-    strata = groups * 2 + y
-    counts = np.bincount(strata)
-    stratify = strata if counts[counts > 0].min() >= 2 else None
-    try:
-        train_idx, val_idx = train_test_split(
-            indices, test_size=fraction, stratify=stratify, random_state=seed
-        )
-    except ValueError:  # fewer validation rows than cells: the fix-up below covers them
-        train_idx, val_idx = train_test_split(indices, test_size=fraction, random_state=seed)
-    in_val = np.zeros(len(y), dtype=bool)
-    in_val[val_idx] = True
-    moved = False
-    cells = [strata == cell for cell in np.flatnonzero(counts >= 2)]
-    cells += [groups == group for group in np.unique(groups)]  # groups of 1-row cells
-    for cell in cells:
-        rows = np.flatnonzero(cell)
-        n_val = int(in_val[rows].sum())
-        if len(rows) >= 2 and (n_val == 0 or n_val == len(rows)):
-            in_val[rows[0]] = not in_val[rows[0]]
-            moved = True
-    if moved:  # keep the split's order, moved rows last
-        train_first, val_first = (
-            np.concatenate([train_idx, val_idx]),
-            np.concatenate([val_idx, train_idx]),
-        )
-        train_idx, val_idx = train_first[~in_val[train_first]], val_first[in_val[val_first]]
-    return train_idx, val_idx
 
 
 def fit_with_weights(model, X, y, sample_weight):
