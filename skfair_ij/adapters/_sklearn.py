@@ -65,6 +65,7 @@ class LinearModelAdapter(ModelAdapter):
             parts.append(np.ravel(model.intercept_))
         self.theta = torch.as_tensor(np.concatenate(parts), dtype=self.dtype)
         self.n_unpenalised = int(self.fit_intercept)
+        self._spans = {}  # id(X) -> (X, basis, [X, 1] basisᵀ) of the last span seen
 
     def _penalty_strength(self):
         """Return ``(coef_strength_times_N, is_per_sample_scaled)``."""
@@ -118,19 +119,37 @@ class LinearModelAdapter(ModelAdapter):
         The logits are linear in θ, so only the span of the θ_k is needed: with
         ``Θ = C B`` (B an orthonormal basis of rank r, from an SVD), the logits
         are ``([X, 1] Bᵀ) Cᵀ``: r products with X instead of k. A λ path
-        ``θ̂ + λ u`` has r = 2 whatever its length.
+        ``θ̂ + λ u`` has r = 2 whatever its length. ``[X, 1] Bᵀ`` is kept for the
+        last span of each X, so later points in that span (the refinement of
+        the path) cost no product with X.
         """
-        X = self.to_tensor(X)
         thetas = torch.as_tensor(thetas).to(self.device, self.dtype).reshape(-1, len(self.theta))
-        U, S, Vh = torch.linalg.svd(thetas, full_matrices=False)
-        keep = S > S[0] * 1e-12 if len(S) and S[0] > 0 else S > 0
-        basis, coeff = Vh[keep], U[:, keep] * S[keep]  # thetas ≈ coeff @ basis
-        out = np.empty((len(thetas), len(X)), dtype=bool)
-        with torch.no_grad():
-            for start in range(0, len(X), PREDICT_CHUNK):
-                rows = X[start : start + PREDICT_CHUNK].to(self.device)
-                Z = self.jacobian_products()[0](rows, basis.T)  # (n, r)
-                out[:, start : start + len(rows)] = (coeff @ Z.T > 0).cpu().numpy()
+        cached = self._spans.get(id(X))
+        if cached is not None and cached[0] is X:
+            _, basis, Z = cached
+            coeff = thetas @ basis.T
+            scale = max(float(torch.linalg.norm(thetas)), 1e-300)
+            if float(torch.linalg.norm(thetas - coeff @ basis)) > 1e-10 * scale:
+                cached = None
+        if cached is None or cached[0] is not X:
+            U, S, Vh = torch.linalg.svd(thetas, full_matrices=False)
+            keep = S > S[0] * 1e-12 if len(S) and S[0] > 0 else S > 0
+            basis, coeff = Vh[keep], U[:, keep] * S[keep]  # thetas ≈ coeff @ basis
+            rows = self.to_tensor(X)
+            with torch.no_grad():
+                Z = torch.cat(
+                    [
+                        self.jacobian_products()[0](
+                            rows[start : start + PREDICT_CHUNK].to(self.device), basis.T
+                        )
+                        for start in range(0, len(rows), PREDICT_CHUNK)
+                    ]
+                )  # (n, r)
+            self._spans[id(X)] = (X, basis, Z)
+        out = np.empty((len(thetas), len(Z)), dtype=bool)
+        for start in range(0, len(Z), PREDICT_CHUNK):
+            chunk = Z[start : start + PREDICT_CHUNK]
+            out[:, start : start + len(chunk)] = (coeff @ chunk.T > 0).cpu().numpy()
         return out
 
     def _write_parameters(self, model, theta):
