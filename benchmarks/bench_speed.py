@@ -1,0 +1,109 @@
+"""The fairness step against the training it saves: time ratios from one run.
+
+For a logistic regression on N × D synthetic features (a tenth of them binary
+proxies of the group; 10% of the rows more held out for validation), on one
+thread (torch and BLAS): ``LogisticRegression.fit`` against
+``FairIJClassifier(prefit=True).fit`` with the defaults (influences, the λ path
+and the selection), and fairlearn's ``ExponentiatedGradient`` (DP, eps 0.02)
+where asked. For the benchmark MLP on Adult (split 0, 2 threads): the net's
+training against the fairness step.
+
+    python benchmarks/bench_speed.py --rows 10000 100000 --features 50 500 --mlp
+"""
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+import torch
+from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
+
+from skfair_ij import FairIJClassifier
+
+
+def timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def problem(n, d, seed=0):
+    rng = np.random.default_rng(seed)
+    n_all = n + n // 10
+    s = rng.integers(0, 2, n_all)
+    X = rng.normal(size=(n_all, d))
+    proxies = max(1, d // 10)
+    X[:, :proxies] = (rng.uniform(size=(n_all, proxies)) < 0.3 + 0.4 * s[:, None]).astype(float)
+    beta = rng.normal(size=d) / np.sqrt(d)
+    y = (X @ beta + s + rng.normal(size=n_all) > 0.5).astype(int)
+    return (X[:n], y[:n], s[:n]), (X[n:], y[n:], s[n:])
+
+
+def logreg_rows(rows, features, expgrad):
+    print("\nlogistic regression, one thread (seconds; ratio = fairness step / training)")
+    print(
+        f"{'N':>9} {'D':>5} {'LR fit':>8} {'FairIJ':>8} {'ratio':>6}"
+        + (f" {'ExpGrad':>8} {'ratio':>6}" if expgrad else "")
+    )
+    torch.set_num_threads(1)
+    for n in rows:
+        for d in features:
+            (X, y, s), (Xv, yv, sv) = problem(n, d)
+            with threadpool_limits(1), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model, t_lr = timed(lambda X=X, y=y: LogisticRegression().fit(X, y))
+                kw = dict(sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
+
+                def fair(model=model, X=X, y=y, kw=kw):
+                    return FairIJClassifier(model, prefit=True).fit(X, y, **kw)
+
+                fair()  # warm-up
+                _, t_ij = timed(fair)
+                line = f"{n:9d} {d:5d} {t_lr:8.2f} {t_ij:8.2f} {t_ij / t_lr:6.2f}"
+                if expgrad:
+                    from fairlearn.reductions import DemographicParity, ExponentiatedGradient
+
+                    eg = ExponentiatedGradient(
+                        LogisticRegression(), DemographicParity(difference_bound=0.02)
+                    )
+                    _, t_eg = timed(lambda eg=eg, X=X, y=y, s=s: eg.fit(X, y, sensitive_features=s))
+                    line += f" {t_eg:8.2f} {t_eg / t_ij:6.1f}x"
+            print(line, flush=True)
+
+
+def mlp_row():
+    from skfair_ij.benchmark import adult_splits, make_mlp
+
+    torch.set_num_threads(2)
+    (X, y, s), (Xv, yv, sv), _ = adult_splits(seed=0).values()
+    net, t_net = timed(lambda: make_mlp(X.shape[1], seed=0).fit(X, y.astype(np.float32)))
+    kw = dict(sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        times = [
+            timed(lambda: FairIJClassifier(net, prefit=True).fit(X, y, **kw))[1] for _ in range(3)
+        ]
+    t_ij = float(np.median(times))
+    print("\nbenchmark MLP on Adult, 2 threads (seconds)")
+    print(
+        f"net training {t_net:.1f}   fairness step (median of 3) {t_ij:.2f}   "
+        f"ratio {t_ij / t_net:.2f}"
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--features", type=int, nargs="+", default=[50, 500])
+    parser.add_argument("--expgrad", action="store_true", help="also fairlearn's ExpGrad")
+    parser.add_argument("--mlp", action="store_true", help="also the MLP on Adult")
+    args = parser.parse_args()
+    logreg_rows(args.rows, args.features, args.expgrad)
+    if args.mlp:
+        mlp_row()
+
+
+if __name__ == "__main__":
+    main()
