@@ -234,7 +234,12 @@ class FairInfluenceMixin:
         """X as the model sees it at predict time (validated, sensitive column dropped)."""
         check_is_fitted(self)
         column = self.sensitive_column
-        if isinstance(column, str) and self.drop_sensitive and hasattr(X, "columns"):
+        if (
+            isinstance(column, str)
+            and self.drop_sensitive
+            and hasattr(X, "columns")
+            and column in X.columns
+        ):  # X with or without the dropped column
             X = X.drop(columns=[column])
         X = validate_data(self, X, dtype=np.float64, reset=False)
         if (

@@ -11,6 +11,7 @@ from sklearn.utils.validation import has_fit_parameter
 
 from . import _path
 from ._base import FairInfluenceMixin, _is_skorch, fit_inputs
+from .adapters import is_supported
 
 NO_SAMPLE_WEIGHT = (
     "{name}.fit does not accept sample_weight, which FairReweighter needs to refit "
@@ -57,9 +58,10 @@ class FairReweighter(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, Ba
         sampler). None means ``LogisticRegression()``.
     influence_estimator : estimator, default=None
         The model whose influences define the weights, a type supported by
-        :class:`FairIJClassifier`. None uses ``estimator`` itself. A different
-        one lets a differentiable proxy (e.g. a logistic regression) re-weight
-        the data of a model without gradients (e.g. gradient boosting).
+        :class:`FairIJClassifier`. None uses ``estimator`` itself when it has
+        gradients, and a ``LogisticRegression`` on the same inputs otherwise
+        (trees, boosting, kNN, SVC: said with ``verbose``, recorded in
+        ``influence_estimator_``).
     n_rounds : int, default=1
         Rounds of re-weighting.
     refit_candidates : int, default=1
@@ -80,7 +82,10 @@ adapter_kwargs, random_state, verbose
     estimator_ : estimator
         The estimator refitted with ``sample_weight_``.
     initial_estimator_ : estimator
-        The model trained without weights.
+        The model trained without weights (the influence model).
+    influence_estimator_ : estimator
+        The (unfitted) model whose influences gave the weights: the proxy when
+        ``estimator`` has no gradients.
     sample_weight_ : ndarray of shape (n_train,)
         Final weights of the rule for the training rows (``train_indices_``);
         the refit uses them times the ``sample_weight`` given to ``fit``.
@@ -219,14 +224,24 @@ adapter_kwargs, random_state, verbose
             final = final.estimator
         if not (_is_skorch(final) or has_fit_parameter(final, "sample_weight")):
             raise TypeError(NO_SAMPLE_WEIGHT.format(name=type(final).__name__))
+        proxy = self.influence_estimator
+        if proxy is None and not is_supported(final):
+            # no gradients: a differentiable proxy on the same inputs gives the weights
+            proxy = LogisticRegression()
+            if self.verbose:
+                print(
+                    f"[{type(self).__name__}] {type(final).__name__} has no gradients: "
+                    "influences from a LogisticRegression proxy"
+                )
         influence_model, prefit, split, seed, lambdas = self._prepare_fit(
             X,
             y,
             sensitive_features,
             sample_weight,
             (X_val, y_val, sensitive_features_val),
-            estimator=self.influence_estimator,
+            estimator=proxy,
         )
+        self.influence_estimator_ = influence_model
         X_tr, y_tr, user_w = split.X_train, split.y_train, split.w_train
 
         def refit(estimator, weights):

@@ -435,3 +435,27 @@ def test_reweighter_refits_a_skorch_net(biased):
     after = demographic_parity_difference(yv, rw.predict(Xv), sensitive_features=sv)
     assert after < before
     assert net.get_params()["max_epochs"] == 5 and not hasattr(net, "module_")
+
+
+def test_models_without_gradients(biased):
+    """FairIJClassifier names the way out; FairReweighter takes a proxy by itself."""
+    X, y, s, Xv, yv, sv = biased
+    kw = dict(sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
+    boosting = HistGradientBoostingClassifier(max_iter=30, random_state=0)
+    with pytest.raises(TypeError, match="use FairReweighter.*influence_estimator"):
+        FairIJClassifier(boosting).fit(X, y, **kw)
+    rw = FairReweighter(boosting, weighting="fair_ij", verbose=1, random_state=0).fit(X, y, **kw)
+    assert isinstance(rw.influence_estimator_, LogisticRegression)
+    assert isinstance(rw.estimator_, HistGradientBoostingClassifier)
+    assert isinstance(rw.initial_estimator_, LogisticRegression)
+    assert (rw.sample_weight_ == 0).any()
+
+
+def test_dropped_sensitive_column_is_optional_at_predict():
+    import pandas as pd
+
+    X, y, s = make_biased_classification(1000, 4, bias=2.0, proxy_strength=2.0, random_state=0)
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"]).assign(group=s)
+    clf = FairIJClassifier(sensitive_column="group", drop_sensitive=True, random_state=0)
+    clf.fit(frame, y)
+    np.testing.assert_array_equal(clf.predict(frame), clf.predict(frame.drop(columns="group")))

@@ -19,7 +19,10 @@ UNSUPPORTED_ESTIMATOR = (
     "sklearn.linear_model.LogisticRegression (binary), "
     "sklearn.linear_model.SGDClassifier(loss='log_loss'), "
     "skorch.NeuralNetBinaryClassifier, a two-class skorch.NeuralNetClassifier, "
-    "and a torch.nn.Module (via TorchModuleAdapter)."
+    "and a torch.nn.Module (via TorchModuleAdapter). For a model without gradients "
+    "(trees, boosting, kNN, SVC), use FairReweighter: it re-weights the training data "
+    "with the influences of a differentiable proxy (influence_estimator, a "
+    "LogisticRegression by default) and refits the model with the weights."
 )
 NOT_FITTED = "This {name} instance is not fitted yet; fit it (or pass prefit=False)."
 NOT_BINARY_MODEL = (
