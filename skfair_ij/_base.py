@@ -94,9 +94,13 @@ def _is_binary_skorch(model):
     return isinstance(model, NeuralNetBinaryClassifier)
 
 
+def _is_net(model):
+    return _is_skorch(model) or isinstance(model, torch.nn.Module)
+
+
 def fit_inputs(model, X, y=None):
     """Cast X (and y) to what the model's ``fit``/``predict`` expects."""
-    if _is_skorch(model) or isinstance(model, torch.nn.Module):
+    if _is_net(model):
         X = np.asarray(X, dtype=np.float32)
         if y is not None:
             y = np.asarray(y, dtype=np.float32 if _is_binary_skorch(model) else np.int64)
@@ -378,7 +382,10 @@ class FairInfluenceMixin:
         if prefit:
             return copy.deepcopy(estimator)
         model = clone(estimator)
-        Xf, yf = fit_inputs(model, X_train, y_train)
+        # scikit-learn models learn the user's labels (their classes_ sort the same
+        # way, so the positive class stays classes_[1]); nets learn the codes 0/1
+        labels = y_train if _is_net(model) else self.classes_[y_train]
+        Xf, yf = fit_inputs(model, X_train, labels)
         with torch.random.fork_rng(devices=_cuda_devices()):
             if seed is not None:
                 torch.manual_seed(seed)

@@ -10,7 +10,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import has_fit_parameter
 
 from . import _path
-from ._base import FairInfluenceMixin, _is_skorch, fit_inputs
+from ._base import FairInfluenceMixin, _is_net, _is_skorch, fit_inputs
 from .adapters import is_supported
 
 NO_SAMPLE_WEIGHT = (
@@ -355,8 +355,10 @@ adapter_kwargs, random_state, verbose
     def predict(self, X):
         """Labels predicted by the refitted estimator."""
         X = self._prepare(X)
-        encoded = np.asarray(self.estimator_.predict(X)).reshape(-1)
-        return self.classes_[np.rint(encoded).astype(int)]
+        predicted = np.asarray(self.estimator_.predict(X)).reshape(-1)
+        if _is_net(self.estimator_):  # nets predict the codes 0/1
+            return self.classes_[np.rint(predicted).astype(int)]
+        return predicted
 
     @available_if(_estimator_has("predict_proba"))
     def predict_proba(self, X):

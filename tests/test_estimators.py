@@ -459,3 +459,28 @@ def test_dropped_sensitive_column_is_optional_at_predict():
     clf = FairIJClassifier(sensitive_column="group", drop_sensitive=True, random_state=0)
     clf.fit(frame, y)
     np.testing.assert_array_equal(clf.predict(frame), clf.predict(frame.drop(columns="group")))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_string_labels_are_spoken_back(biased, Estimator):
+    import sklearn
+    from sklearn.model_selection import cross_validate
+
+    X, y, s, *_ = biased
+    labels = np.where(y == 1, "yes", "no")
+    est = Estimator(random_state=0).fit(X, labels, sensitive_features=s)
+    assert list(est.classes_) == ["no", "yes"]
+    for model in (est, est.initial_estimator_, est.estimator_):
+        assert set(np.unique(model.predict(X))) <= {"no", "yes"}
+    numeric = Estimator(random_state=0).fit(X, y, sensitive_features=s)
+    np.testing.assert_array_equal(est.predict(X) == "yes", numeric.predict(X) == 1)
+    with sklearn.config_context(enable_metadata_routing=True):
+        scores = cross_validate(
+            Estimator(random_state=0).set_fit_request(sensitive_features=True),
+            X,
+            labels,
+            params={"sensitive_features": s},
+            scoring={"dp": make_fairness_scorer()},
+            cv=2,
+        )
+    assert np.all(np.isfinite(scores["test_dp"]))

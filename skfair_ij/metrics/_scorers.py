@@ -26,6 +26,11 @@ class _GapScore:
     def __call__(self, y_true, y_pred, *, sensitive_features=None, **kwargs):
         if sensitive_features is None:
             raise ValueError(NO_ROUTED_FEATURES)
+        if "pos_label" not in kwargs:
+            # scikit-learn's default: the greater of the two labels (classes_[1])
+            labels = np.unique(np.concatenate([np.asarray(y_true), np.asarray(y_pred)]))
+            if len(labels) and 1 not in labels.tolist():
+                kwargs["pos_label"] = labels[-1]
         return self.metric(y_true, y_pred, sensitive_features=sensitive_features, **kwargs)
 
     def __repr__(self):
@@ -55,6 +60,9 @@ def make_fairness_scorer(metric="demographic_parity", *, greater_is_better=False
         0.03. Pass ``True`` to get the raw gap (then do not maximise it).
     **kwargs
         Passed to the metric (e.g. ``agg="worst_case"``, ``pos_label=...``).
+        Without ``pos_label``, the favourable label is 1 when the labels hold
+        it, else the greater label (scikit-learn's ``classes_[1]``: ``"yes"``
+        of ``"no"``/``"yes"``).
 
     Returns
     -------
