@@ -434,6 +434,13 @@ def measurable(fairness, y_val, groups_val, group_names, classes, min_rows):
     ``groups_val`` codes into ``group_names``)."""
     y_val, groups_val = np.asarray(y_val), np.asarray(groups_val)
     n_groups = len(group_names)
+    present = np.unique(y_val)
+    if len(present) < 2:
+        only = _plain(classes[int(present[0])]) if len(present) else None
+        return (
+            f"y_val holds a single class ({only!r}): the accuracy an edit costs cannot be "
+            "measured on it"
+        )
     labels = {
         "demographic_parity": (None,),
         "error_rate": (None,),
