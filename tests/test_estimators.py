@@ -484,3 +484,30 @@ def test_string_labels_are_spoken_back(biased, Estimator):
             cv=2,
         )
     assert np.all(np.isfinite(scores["test_dp"]))
+
+
+def test_reweighter_refits_a_skorch_net_with_early_stopping(biased):
+    """A net with its own validation split and EarlyStopping refits with the
+    weights: the sampler draws from the net's training part, the callbacks see
+    the validation loss."""
+    import torch
+    from skorch import NeuralNetBinaryClassifier
+    from skorch.callbacks import EarlyStopping
+
+    from skfair_ij.benchmark import SeluMLP
+
+    X, y, s, *_ = biased
+    X = X.astype(np.float32)
+    torch.manual_seed(0)
+    net = NeuralNetBinaryClassifier(
+        SeluMLP,
+        module__n_features=X.shape[1],
+        module__n_hidden=16,
+        max_epochs=5,
+        verbose=0,
+        callbacks=[EarlyStopping(patience=2)],
+    )
+    rw = FairReweighter(net, random_state=0).fit(X, y, sensitive_features=s)
+    history = rw.estimator_.history
+    assert "valid_loss" in history[-1] and rw.fit_status_ == "edited"
+    assert set(np.unique(rw.predict(X))) <= {0, 1}
