@@ -8,8 +8,15 @@ infinitesimal jackknife), :class:`FairReweighter` (re-weight and refit),
 
 from ._base import FairnessWarning
 from ._classifier import FairIJClassifier
+from ._display import FairnessPathDisplay
 from ._reweighter import FairReweighter
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["FairIJClassifier", "FairReweighter", "FairnessWarning", "__version__"]
+__all__ = [
+    "FairIJClassifier",
+    "FairReweighter",
+    "FairnessPathDisplay",
+    "FairnessWarning",
+    "__version__",
+]

@@ -368,6 +368,7 @@ class FairInfluenceMixin:
         self.lambda_ = 0.0
         self.path_ = None
         self.best_index_ = None
+        self.path_thetas_ = None
         self.damping_ = self.update_ = None
         self._record_outcome(None, None, reason)
 

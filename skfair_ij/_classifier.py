@@ -150,6 +150,9 @@ class FairIJClassifier(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, 
     lambda_ : float
         Selected λ (summed over the steps of a multi-step path); λ grows with
         the size of the edit, and 0 is the unedited model.
+    path_thetas_ : Tensor of shape (n_points, D)
+        The parameters of every path point (what
+        :class:`FairnessPathDisplay` scores on test data).
     fit_status_ : str
         ``"edited"``, or why not as asked: ``"gap_already_small"``,
         ``"accuracy_cost"``, ``"no_improvement"``, ``"gap_not_measurable"``
@@ -312,6 +315,7 @@ class FairIJClassifier(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, 
         self.lambda_ = float(result.path["lambda"][index])
         self.path_ = result.path
         self.best_index_ = index
+        self.path_thetas_ = result.thetas.detach().cpu()
         self.damping_, self.update_ = result.damping, result.update
         self._record_outcome(result.path, index)
         return self

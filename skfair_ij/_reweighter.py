@@ -101,7 +101,7 @@ adapter_kwargs, random_state, verbose
     refit_path_ : dict of ndarray or None
         With ``refit_candidates > 1``: the λ of every candidate refit with its
         validation accuracy and gaps (the keys of ``path_``); None otherwise.
-    fit_status_, damping_, update_, groups_
+    fit_status_, damping_, update_, groups_, path_thetas_
         As in :class:`FairIJClassifier` (``fit_status_`` of the IJ selection;
         with ``refit_candidates > 1``, of the refits).
     classes_, n_features_in_, feature_names_in_
@@ -288,6 +288,7 @@ adapter_kwargs, random_state, verbose
         self.lambda_ = self.lambdas_[-1]
         self.path_ = path
         self.best_index_ = index
+        self.path_thetas_ = result.thetas.detach().cpu()
         self.damping_, self.update_ = result.damping, result.update
         self._record_outcome(*outcome)
         return self
