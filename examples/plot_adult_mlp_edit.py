@@ -34,10 +34,10 @@ for name, model in (("ERM", net), ("I-JACK edit", clf)):
     print(f"{name:12} test error {np.mean(pred != y_test):.3f}  test DP {gap:.3f}")
 
 # %%
-# %%
 # The trade-off along the path, on validation data (what the selection saw) and
 # on the test data.
 display = FairnessPathDisplay.from_estimator(clf, X_test, y_test, s_test)
-display.ax_.set_xlim(0, 0.3)
+display.ax_.set_xlim(0, 0.25)
+display.ax_.set_ylim(0.8, 0.86)
 display.ax_.set_title("I-JACK edit of a trained MLP")
 plt.show()

@@ -128,13 +128,10 @@ class FairnessPathDisplay:
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 4))
         name = name or self.estimator_name or "path"
-        order = np.argsort(self.gap, kind="stable")
-        (self.line_,) = ax.plot(
-            self.gap[order], self.accuracy[order], ".-", label=f"{name}: validation"
-        )
+        # in the path's order (growing λ), from the unedited model on
+        (self.line_,) = ax.plot(self.gap, self.accuracy, ".-", label=f"{name}: validation")
         if self.test_gap is not None:
-            t_order = np.argsort(self.test_gap, kind="stable")
-            ax.plot(self.test_gap[t_order], self.test_accuracy[t_order], ".--", label="test")
+            ax.plot(self.test_gap, self.test_accuracy, ".--", label="test")
         for gaps, accuracies in ((self.gap, self.accuracy), (self.test_gap, self.test_accuracy)):
             if gaps is None:
                 continue
