@@ -29,7 +29,7 @@ from ._split import (
     codes_of,
     held_out_split,
 )
-from .adapters import get_adapter, is_supported
+from .adapters import fit_inputs, fit_weighted, get_adapter, is_supported, kind
 from .influence import (
     CURVATURE_METHODS,
     CURVATURE_PRODUCTS,
@@ -76,35 +76,6 @@ class FairnessWarning(UserWarning):
 
     The reason is also recorded in the estimator's ``fit_status_``.
     """
-
-
-def _is_skorch(model):
-    try:
-        from skorch import NeuralNet
-    except ImportError:  # pragma: no cover
-        return False
-    return isinstance(model, NeuralNet)
-
-
-def _is_binary_skorch(model):
-    try:
-        from skorch import NeuralNetBinaryClassifier
-    except ImportError:  # pragma: no cover
-        return False
-    return isinstance(model, NeuralNetBinaryClassifier)
-
-
-def _is_net(model):
-    return _is_skorch(model) or isinstance(model, torch.nn.Module)
-
-
-def fit_inputs(model, X, y=None):
-    """Cast X (and y) to what the model's ``fit``/``predict`` expects."""
-    if _is_net(model):
-        X = np.asarray(X, dtype=np.float32)
-        if y is not None:
-            y = np.asarray(y, dtype=np.float32 if _is_binary_skorch(model) else np.int64)
-    return X, y
 
 
 class InfluencePath(NamedTuple):
@@ -195,7 +166,7 @@ class FairInfluenceMixin:
             estimator, prefit = estimator.estimator, True
         if not is_supported(estimator):
             get_adapter(estimator)  # raises the TypeError naming the supported types
-        if isinstance(estimator, torch.nn.Module) and not prefit:
+        if not kind(estimator).trainable and not prefit:
             raise ValueError(
                 "A plain torch.nn.Module cannot be trained by this estimator; train it "
                 "first and pass prefit=True, or wrap it in a skorch net."
@@ -385,14 +356,14 @@ class FairInfluenceMixin:
         model = clone(estimator)
         # scikit-learn models learn the user's labels (their classes_ sort the same
         # way, so the positive class stays classes_[1]); nets learn the codes 0/1
-        labels = y_train if _is_net(model) else self.classes_[y_train]
+        labels = y_train if kind(model).learns_codes else self.classes_[y_train]
         Xf, yf = fit_inputs(model, X_train, labels)
         with torch.random.fork_rng(devices=_cuda_devices()):
             if seed is not None:
                 torch.manual_seed(seed)
             if sample_weight is None:
                 return model.fit(Xf, yf)
-            return fit_with_weights(model, Xf, yf, sample_weight)
+            return fit_weighted(model, Xf, yf, sample_weight)
 
     def _gap_key(self, path):
         """The gap the selection compares: pooled when ``gap_data="pooled"``."""
@@ -700,17 +671,3 @@ def _check_accepts(model, adapter, X):
 
 def _cuda_devices():
     return list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-
-
-def fit_with_weights(model, X, y, sample_weight):
-    """Fit ``model`` with sample weights (skorch nets through a weighted loss)."""
-    if _is_skorch(model):
-        from .adapters._skorch_weights import fit_skorch_weighted
-
-        return fit_skorch_weighted(model, X, y, sample_weight)
-    try:
-        return model.fit(X, y, sample_weight=sample_weight)
-    except TypeError as exc:
-        raise TypeError(
-            f"{type(model).__name__}.fit does not accept sample_weight, which re-weighting needs."
-        ) from exc

@@ -1,12 +1,11 @@
 """FairIJClassifier: edit a trained classifier with the infinitesimal jackknife."""
 
 import numpy as np
-import torch
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin
 
-from ._base import FairInfluenceMixin, fit_inputs
-from .adapters import get_adapter
+from ._base import FairInfluenceMixin
+from .adapters import fit_inputs, get_adapter, kind
 
 
 class FairIJClassifier(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
@@ -322,7 +321,7 @@ class FairIJClassifier(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, 
 
     def _positive_proba(self, X):
         X = self._model_inputs(X)
-        if isinstance(self.estimator_, torch.nn.Module):
+        if not kind(self.estimator_).native_predict:
             adapter = get_adapter(self.estimator_, **(self.adapter_kwargs or {}))
             return expit(adapter.decision_function(X))
         Xf, _ = fit_inputs(self.estimator_, X)

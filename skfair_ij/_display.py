@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .adapters import get_adapter
+from .adapters import fit_inputs, get_adapter
 from .metrics._fairness import hard_gaps
 from .metrics._validation import check_sensitive_features
 
@@ -160,8 +160,6 @@ def _score_path(estimator, X, y, sensitive_features):
         raise ValueError(f"y_test holds labels {sorted(unknown)} not seen in fit.")
     true_pos = np.searchsorted(estimator.classes_, y) == 1
     codes, _ = check_sensitive_features(sensitive_features, len(y))
-    from ._base import fit_inputs
-
     model = estimator.initial_estimator_
     adapter = get_adapter(model, **(estimator.adapter_kwargs or {}))
     inputs = adapter.to_tensor(fit_inputs(model, X_model)[0])

@@ -7,11 +7,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import has_fit_parameter
 
 from . import _path
-from ._base import FairInfluenceMixin, _is_net, _is_skorch, fit_inputs
-from .adapters import is_supported
+from ._base import FairInfluenceMixin
+from .adapters import fit_inputs, is_supported, kind
 
 NO_SAMPLE_WEIGHT = (
     "{name}.fit does not accept sample_weight, which FairReweighter needs to refit "
@@ -222,7 +221,7 @@ adapter_kwargs, random_state, verbose
         final = LogisticRegression() if self.estimator is None else self.estimator
         if isinstance(final, FrozenEstimator):  # trained: it defines the influences
             final = final.estimator
-        if not (_is_skorch(final) or has_fit_parameter(final, "sample_weight")):
+        if not kind(final).accepts_weights(final):
             raise TypeError(NO_SAMPLE_WEIGHT.format(name=type(final).__name__))
         proxy = self.influence_estimator
         if proxy is None and not is_supported(final):
@@ -357,7 +356,7 @@ adapter_kwargs, random_state, verbose
         """Labels predicted by the refitted estimator."""
         X = self._prepare(X)
         predicted = np.asarray(self.estimator_.predict(X)).reshape(-1)
-        if _is_net(self.estimator_):  # nets predict the codes 0/1
+        if kind(self.estimator_).learns_codes:  # nets predict the codes 0/1
             return self.classes_[np.rint(predicted).astype(int)]
         return predicted
 

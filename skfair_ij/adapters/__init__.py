@@ -38,6 +38,87 @@ def _skorch_classes():
     return NeuralNetBinaryClassifier, NeuralNetClassifier
 
 
+def _linear(model, *, device="cpu", **kwargs):
+    name = type(model).__name__
+    try:
+        check_is_fitted(model)
+    except NotFittedError as exc:
+        raise NotFittedError(NOT_FITTED.format(name=name)) from exc
+    if len(model.classes_) != 2:
+        raise ValueError(NOT_BINARY_MODEL.format(name=name, n_classes=len(model.classes_)))
+    return LinearModelAdapter(model, device=device)
+
+
+def _skorch(model, *, device="cpu", **kwargs):
+    name = type(model).__name__
+    if not getattr(model, "initialized_", False) or not hasattr(model, "module_"):
+        raise NotFittedError(NOT_FITTED.format(name=name))
+    classes = getattr(model, "classes_", None)
+    if classes is not None and len(np.asarray(classes)) != 2:
+        raise ValueError(NOT_BINARY_MODEL.format(name=name, n_classes=len(classes)))
+    return SkorchAdapter(model, device=device)
+
+
+# (model type, factory, adapter class of its kind hooks); the first match wins,
+# so adapters registered by users come before the built-in ones
+_BUILT_IN = [
+    (SUPPORTED_SKLEARN, _linear, LinearModelAdapter),
+    (_skorch_classes(), _skorch, SkorchAdapter),
+    ((torch.nn.Module,), TorchModuleAdapter, TorchModuleAdapter),
+]
+_REGISTERED = []
+
+
+def register_adapter(model_type, factory):
+    """Teach both estimators a new kind of model.
+
+    Parameters
+    ----------
+    model_type : type or tuple of types
+        Models of these types (subclasses included) get the adapter. Adapters
+        registered later take precedence, also over the built-in ones.
+    factory : ModelAdapter subclass or callable
+        ``factory(model, device=..., **adapter_kwargs) -> ModelAdapter`` for a
+        fitted model. A :class:`ModelAdapter` subclass also describes the kind
+        of model before it is fitted (``fit_inputs``, ``learns_codes``,
+        ``fit_weighted``, ...); for another callable the defaults of
+        :class:`ModelAdapter` apply (a scikit-learn-like estimator).
+
+    Examples
+    --------
+    >>> from skfair_ij.adapters import (LinearModelAdapter, get_adapter,
+    ...                                 register_adapter, unregister_adapter)
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> class MyLogisticRegression(LogisticRegression):
+    ...     pass
+    >>> register_adapter(MyLogisticRegression, LinearModelAdapter)
+    >>> model = MyLogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
+    >>> type(get_adapter(model)).__name__
+    'LinearModelAdapter'
+    >>> unregister_adapter(MyLogisticRegression)
+    """
+    types = model_type if isinstance(model_type, tuple) else (model_type,)
+    if not types or not all(isinstance(t, type) for t in types):
+        raise TypeError(f"model_type must be a type or a tuple of types, got {model_type!r}.")
+    if not callable(factory):
+        raise TypeError(f"factory must be a ModelAdapter subclass or callable, got {factory!r}.")
+    kind = factory if isinstance(factory, type) and issubclass(factory, ModelAdapter) else None
+    _REGISTERED.insert(0, (types, factory, kind or ModelAdapter))
+
+
+def unregister_adapter(model_type):
+    """Forget the adapters registered for ``model_type``."""
+    types = model_type if isinstance(model_type, tuple) else (model_type,)
+    _REGISTERED[:] = [entry for entry in _REGISTERED if entry[0] != types]
+
+
+def _entry(model):
+    for types, factory, kind in (*_REGISTERED, *_BUILT_IN):
+        if types and isinstance(model, types):
+            return factory, kind
+    return None, ModelAdapter
+
+
 def is_supported(model):
     """Whether :func:`get_adapter` knows the type of ``model``.
 
@@ -49,7 +130,7 @@ def is_supported(model):
     >>> is_supported(LogisticRegression()), is_supported(SVC())
     (True, False)
     """
-    return isinstance(model, (*SUPPORTED_SKLEARN, *_skorch_classes(), torch.nn.Module))
+    return _entry(model)[0] is not None
 
 
 def get_adapter(model, *, device="cpu", **kwargs):
@@ -59,12 +140,13 @@ def get_adapter(model, *, device="cpu", **kwargs):
     ----------
     model : estimator or torch.nn.Module
         A fitted ``LogisticRegression``, ``SGDClassifier(loss="log_loss")``,
-        skorch net, or a trained ``torch.nn.Module``.
+        skorch net, a trained ``torch.nn.Module``, or a model of a type given
+        to :func:`register_adapter`.
     device : str or torch.device, default="cpu"
         Where the kernels run.
     **kwargs
-        Passed to :class:`TorchModuleAdapter` for a plain module (``output``,
-        ``weight_decay``).
+        Passed to the factory (for a plain module: ``output``,
+        ``weight_decay`` of :class:`TorchModuleAdapter`).
 
     Returns
     -------
@@ -80,26 +162,27 @@ def get_adapter(model, *, device="cpu", **kwargs):
     >>> adapter.theta.shape
     torch.Size([3])
     """
-    name = type(model).__name__
-    skorch_classes = _skorch_classes()
-    if isinstance(model, SUPPORTED_SKLEARN):
-        try:
-            check_is_fitted(model)
-        except NotFittedError as exc:
-            raise NotFittedError(NOT_FITTED.format(name=name)) from exc
-        if len(model.classes_) != 2:
-            raise ValueError(NOT_BINARY_MODEL.format(name=name, n_classes=len(model.classes_)))
-        return LinearModelAdapter(model, device=device)
-    if skorch_classes and isinstance(model, skorch_classes):
-        if not getattr(model, "initialized_", False) or not hasattr(model, "module_"):
-            raise NotFittedError(NOT_FITTED.format(name=name))
-        classes = getattr(model, "classes_", None)
-        if classes is not None and len(np.asarray(classes)) != 2:
-            raise ValueError(NOT_BINARY_MODEL.format(name=name, n_classes=len(classes)))
-        return SkorchAdapter(model, device=device)
-    if isinstance(model, torch.nn.Module):
-        return TorchModuleAdapter(model, device=device, **kwargs)
-    raise TypeError(UNSUPPORTED_ESTIMATOR.format(name=name))
+    factory, _ = _entry(model)
+    if factory is None:
+        raise TypeError(UNSUPPORTED_ESTIMATOR.format(name=type(model).__name__))
+    return factory(model, device=device, **kwargs)
+
+
+# ------------------------------------------------------------------ model kinds
+def kind(model):
+    """The adapter class whose class-level hooks describe ``model``'s kind
+    (:class:`ModelAdapter` for a model no adapter knows)."""
+    return _entry(model)[1]
+
+
+def fit_inputs(model, X, y=None):
+    """X (and y) cast to what ``model``'s ``fit``/``predict`` expects."""
+    return kind(model).fit_inputs(model, X, y)
+
+
+def fit_weighted(model, X, y, sample_weight):
+    """Fit ``model`` with sample weights (skorch nets through a weighted sampler)."""
+    return kind(model).fit_weighted(model, X, y, sample_weight)
 
 
 __all__ = [
@@ -107,6 +190,11 @@ __all__ = [
     "ModelAdapter",
     "SkorchAdapter",
     "TorchModuleAdapter",
+    "fit_inputs",
+    "fit_weighted",
     "get_adapter",
     "is_supported",
+    "kind",
+    "register_adapter",
+    "unregister_adapter",
 ]

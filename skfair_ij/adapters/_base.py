@@ -4,6 +4,7 @@ import copy
 
 import numpy as np
 import torch
+from sklearn.utils.validation import has_fit_parameter
 
 from ..influence import BinaryModelProblem
 from ..influence._problem import PREDICT_CHUNK
@@ -42,6 +43,38 @@ class ModelAdapter:
     #: Whether the training loss is convex in ``theta`` (a linear model): its
     #: Hessian is the Gauss-Newton matrix, exact without damping when penalised.
     convex = False
+
+    # What the estimators need to know about the model kind before a model is
+    # fitted (class-level hooks, so that no code outside ``adapters`` asks what
+    # type a model is).
+    #: The model learns the label codes 0/1 (nets) rather than the user's labels.
+    learns_codes = False
+    #: The estimators can train a clone of it (not a plain torch module).
+    trainable = True
+    #: It predicts with its own ``predict_proba`` (a plain module predicts
+    #: through its adapter).
+    native_predict = True
+
+    @classmethod
+    def fit_inputs(cls, model, X, y=None):
+        """X (and y) cast to what the model's ``fit``/``predict`` expects."""
+        return X, y
+
+    @classmethod
+    def accepts_weights(cls, model):
+        """Whether the model can be fitted with sample weights."""
+        return has_fit_parameter(model, "sample_weight")
+
+    @classmethod
+    def fit_weighted(cls, model, X, y, sample_weight):
+        """Fit ``model`` (in place) with sample weights; returns it."""
+        try:
+            return model.fit(X, y, sample_weight=sample_weight)
+        except TypeError as exc:
+            raise TypeError(
+                f"{type(model).__name__}.fit does not accept sample_weight, which "
+                "re-weighting needs."
+            ) from exc
 
     def __init__(self, model, *, device="cpu"):
         self.model = model

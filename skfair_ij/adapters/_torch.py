@@ -45,6 +45,14 @@ class TorchModuleAdapter(ModelAdapter):
     (True, 0.0)
     """
 
+    learns_codes = True
+    trainable = False
+    native_predict = False
+
+    @classmethod
+    def fit_inputs(cls, model, X, y=None):
+        return np.asarray(X, dtype=np.float32), None if y is None else np.asarray(y)
+
     def __init__(self, module, *, output="logit", weight_decay=0.0, device="cpu"):
         super().__init__(module, device=device)
         if output not in MODULE_OUTPUTS:
@@ -149,6 +157,29 @@ class SkorchAdapter(TorchModuleAdapter):
     >>> np.allclose(copy.predict_proba(X), net.predict_proba(X))
     True
     """
+
+    trainable = True
+    native_predict = True
+
+    @classmethod
+    def fit_inputs(cls, model, X, y=None):
+        from skorch import NeuralNetBinaryClassifier
+
+        X = np.asarray(X, dtype=np.float32)
+        if y is not None:
+            binary = isinstance(model, NeuralNetBinaryClassifier)
+            y = np.asarray(y, dtype=np.float32 if binary else np.int64)
+        return X, y
+
+    @classmethod
+    def accepts_weights(cls, model):
+        return True  # through a weighted sampler
+
+    @classmethod
+    def fit_weighted(cls, model, X, y, sample_weight):
+        from ._skorch_weights import fit_skorch_weighted
+
+        return fit_skorch_weighted(model, X, y, sample_weight)
 
     def __init__(self, net, *, device="cpu"):
         from skorch import NeuralNetBinaryClassifier

@@ -137,7 +137,7 @@ def finetune(ctx, *, n_steps=300, lr=1e-3, every=5, tolerance=0.02):
 
 def kamiran_calders(ctx):
     """Re-weighing (Kamiran & Calders 2012): w(s, y) = P(s) P(y) / P(s, y), refit."""
-    from .._base import fit_with_weights
+    from ..adapters import fit_weighted
 
     X, y, s = ctx.train
 
@@ -148,7 +148,7 @@ def kamiran_calders(ctx):
                 cell = (s == g) & (y == label)
                 weight[cell] = np.mean(s == g) * np.mean(y == label) / max(np.mean(cell), 1e-12)
         net = make_mlp(X.shape[1], ctx.seed)
-        return fit_with_weights(net, X, y.astype(np.float32), weight)
+        return fit_weighted(net, X, y.astype(np.float32), weight)
 
     net, seconds = _timed(run)
     return Fitted(lambda X, s: net.predict(X), seconds)
