@@ -25,6 +25,15 @@ def main(argv=None):
         "--quick", action="store_true", help="one seed, five methods (under a minute)"
     )
     bench.add_argument("--no-progress", action="store_true", help="no progress bar")
+    bench.add_argument("--data", default=None, help="a table (.csv or .parquet) instead of Adult")
+    bench.add_argument("--target", default=None, help="the label column of --data")
+    bench.add_argument(
+        "--sensitive",
+        nargs="+",
+        default=None,
+        help="sensitive column(s) of --data, or of Adult (e.g. race, or sex race)",
+    )
+    bench.add_argument("--positive", default=None, help="the favourable label (default: greater)")
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error(f"--seeds must be at least 1, got {args.seeds}")
@@ -40,6 +49,10 @@ def main(argv=None):
         out=args.out,
         quick=args.quick,
         progress=not args.no_progress,
+        data=args.data,
+        target=args.target,
+        sensitive=args.sensitive,
+        positive=args.positive,
     )
     print()
     print(format_table(summarize(results), args.fairness))

@@ -96,3 +96,62 @@ def test_cli_rejects_zero_seeds(capsys):
     with pytest.raises(SystemExit):
         main(["benchmark", "--seeds", "0"])
     assert "--seeds must be at least 1" in capsys.readouterr().err
+
+
+def test_cli_on_a_users_table(tmp_path, capsys):
+    """--data/--target/--sensitive: raw columns (strings, categories), string labels."""
+    from skfair_ij.datasets import make_biased_classification
+
+    X, y, s = make_biased_classification(1200, 4, bias=2.0, proxy_strength=2.0, random_state=0)
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"]).assign(
+        city=np.where(X[:, 1] > 0, "north", "south"),
+        sex=np.where(s == 1, "m", "f"),
+        paid=np.where(y == 1, "yes", "no"),
+    )
+    path = tmp_path / "people.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "bench"
+    code = main(
+        [
+            "benchmark",
+            "--model",
+            "logreg",
+            "--seeds",
+            "1",
+            "--methods",
+            "erm",
+            "ijack",
+            "--data",
+            str(path),
+            "--target",
+            "paid",
+            "--sensitive",
+            "sex",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
+    assert code == 0
+    results = pd.read_csv(out / "results.csv").set_index("method")
+    assert results.loc["ijack", "test_dp"] < results.loc["erm", "test_dp"]
+    with pytest.raises(ValueError, match="no column"):
+        run_benchmark(
+            model="logreg",
+            seeds=1,
+            methods=["erm"],
+            data=frame,
+            target="paid",
+            sensitive=["gender"],
+            out=tmp_path / "x",
+            progress=False,
+        )
+
+
+def test_adult_with_another_sensitive_attribute():
+    from skfair_ij.benchmark import table_splits
+    from skfair_ij.benchmark._table import adult_frame
+
+    split = table_splits(adult_frame(), "income", ["sex", "race"], seed=0)
+    X, y, s = split["train"]
+    assert len(np.unique(s)) == 10 and X.dtype == np.float32 and set(np.unique(y)) == {0, 1}

@@ -3,6 +3,7 @@
 from ._methods import FAIRNESS, METHODS, PREVIOUS
 from ._protocol import SPLIT_SIZES, SeluMLP, adult_splits, make_mlp
 from ._run import format_table, plot_pareto, run_benchmark, summarize
+from ._table import table_splits
 
 __all__ = [
     "FAIRNESS",
@@ -16,4 +17,5 @@ __all__ = [
     "plot_pareto",
     "run_benchmark",
     "summarize",
+    "table_splits",
 ]

@@ -16,6 +16,7 @@ from ..metrics import (
 )
 from ._methods import FAIRNESS, METHODS, NEEDS_FAIRLEARN, QUICK_METHODS, Context
 from ._protocol import adult_splits, make_mlp
+from ._table import adult_frame, read_table, table_splits
 
 GAP_COLUMN = {"dp": "test_dp", "eo": "test_eo", "deo": "test_deo"}
 
@@ -58,12 +59,17 @@ def run_benchmark(
     out="benchmark_results",
     quick=False,
     progress=True,
+    data=None,
+    target=None,
+    sensitive=None,
+    positive=None,
 ):
     """Run the protocol and write ``results.csv``, ``summary.csv`` and a Pareto plot.
 
     Parameters
     ----------
     dataset : {"adult"}
+        The bundled data when ``data`` is None.
     model : {"mlp", "logreg"}
         The ERM model: the seed paper's MLP (skorch) or a logistic regression.
     fairness : {"dp", "eo", "deo"}
@@ -76,6 +82,17 @@ def run_benchmark(
         Output folder.
     quick : bool
         One seed and a few methods.
+    data : str, Path or DataFrame, default=None
+        A table of raw columns (``.csv`` or ``.parquet``) to run the protocol
+        on instead of Adult (random 50/25/25 splits, see
+        :func:`table_splits`); needs ``target`` and ``sensitive``.
+    target : str, default=None
+        Its label column.
+    sensitive : list of str, default=None
+        Its sensitive columns. With ``data=None``, Adult's raw table with these
+        sensitive columns (e.g. ``["race"]`` or ``["sex", "race"]``).
+    positive : object, default=None
+        The favourable label (default: the greater one).
 
     Returns
     -------
@@ -97,6 +114,18 @@ def run_benchmark(
     """
     if dataset != "adult":
         raise ValueError(f"Unknown dataset {dataset!r}; only 'adult' is bundled.")
+    splits = adult_splits
+    if data is not None or sensitive:
+        if data is not None and not (target and sensitive):
+            raise ValueError("A table needs target= and sensitive= (its column names).")
+        if data is None:
+            frame, target = adult_frame(), "income"
+        else:
+            frame = data if isinstance(data, pd.DataFrame) else read_table(data)
+
+        def splits(seed):
+            return table_splits(frame, target, list(sensitive), seed, positive=positive)
+
     if model not in ("mlp", "logreg"):
         raise ValueError(f"Unknown model {model!r}; choose 'mlp' or 'logreg'.")
     if fairness not in FAIRNESS:
@@ -122,7 +151,7 @@ def run_benchmark(
     rows = []
     bar = tqdm(total=seeds * len(methods), disable=not progress, desc="benchmark")
     for seed in range(seeds):
-        split = adult_splits(seed)
+        split = splits(seed)
         ctx = Context(seed, criterion, split["train"], split["val"], split["test"])
         X, y, _ = ctx.train
         bar.set_postfix_str(f"seed {seed}: training ERM {model}")

@@ -1,0 +1,103 @@
+"""The benchmark protocol on any table: a user's CSV or Parquet file, or Adult with
+another sensitive attribute."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from ..metrics._validation import check_sensitive_features
+
+FRACTIONS = (0.5, 0.25, 0.25)  # train / validation / test
+
+
+def read_table(path):
+    """A DataFrame from a ``.csv`` or ``.parquet`` file."""
+    path = Path(path)
+    if path.suffix == ".csv":
+        return pd.read_csv(path)
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    raise ValueError(f"--data must be a .csv or .parquet file, got {path.name!r}.")
+
+
+def adult_frame():
+    """Adult's raw columns with its label column ``income`` (1: above 50K)."""
+    from ..datasets import load_adult
+
+    adult = load_adult(as_frame=True)
+    return adult.data.assign(income=np.asarray(adult.target))
+
+
+def table_splits(frame, target, sensitive, seed, *, positive=None, fractions=FRACTIONS):
+    """A random train/validation/test split of a table, encoded on its train part.
+
+    Categorical (non-numeric) columns are one-hot encoded and numeric ones
+    standardised by a ``ColumnTransformer`` fitted on the training rows; the
+    sensitive columns stay among the inputs (as in the Adult protocol) and
+    define the groups (one group per combination of their values).
+
+    Parameters
+    ----------
+    frame : DataFrame
+    target : str
+        The label column (two values).
+    sensitive : list of str
+        The sensitive columns.
+    seed : int
+    positive : object, default=None
+        The favourable label (default: the greater of the two).
+    fractions : tuple of 3 floats, default=(0.5, 0.25, 0.25)
+
+    Returns
+    -------
+    dict
+        ``{"train": (X, y, s), "val": ..., "test": ...}`` with X float32, y in
+        {0, 1} (1: ``positive``) and s integer group codes.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skfair_ij.benchmark import table_splits
+    >>> frame = pd.DataFrame({"x": range(8), "city": list("abababab"),
+    ...                       "sex": list("ffmmffmm"), "paid": list("nyynnyyn")})
+    >>> split = table_splits(frame, "paid", ["sex"], seed=0)
+    >>> [len(split[part][1]) for part in ("train", "val", "test")]
+    [4, 2, 2]
+    """
+    missing = [c for c in [target, *sensitive] if c not in frame.columns]
+    if missing:
+        raise ValueError(f"The table has no column {missing}; it has {list(frame.columns)}.")
+    frame = frame.dropna(subset=[target, *sensitive]).reset_index(drop=True)
+    labels = frame[target].to_numpy()
+    values = np.unique(labels.astype(str) if labels.dtype == object else labels)
+    if len(values) != 2:
+        raise ValueError(f"--target {target!r} must hold two labels, got {len(values)}.")
+    if positive is None:
+        positive = values[-1]
+    elif str(positive) not in {str(v) for v in values}:
+        raise ValueError(f"--positive {positive!r} is not a label of {target!r}: {list(values)}.")
+    y = (frame[target].astype(str) == str(positive)).to_numpy().astype(np.int64)
+    s, _ = check_sensitive_features(frame[list(sensitive)], len(frame))
+    X = frame.drop(columns=[target])
+    numeric = [c for c in X.columns if pd.api.types.is_numeric_dtype(X[c])]
+    categorical = [c for c in X.columns if c not in numeric]
+    order = np.random.default_rng(seed).permutation(len(y))
+    bounds = (np.cumsum(fractions)[:2] * len(y)).astype(int)
+    parts = dict(zip(("train", "val", "test"), np.split(order, bounds), strict=True))
+    encoder = ColumnTransformer(
+        [
+            ("num", StandardScaler(), numeric),
+            ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical),
+        ]
+    ).fit(X.iloc[parts["train"]])
+    return {
+        name: (
+            np.asarray(encoder.transform(X.iloc[idx]), dtype=np.float32),
+            y[idx],
+            s[idx],
+        )
+        for name, idx in parts.items()
+    }
