@@ -10,8 +10,9 @@ import numpy as np
 import torch
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, LabelEncoder
+from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -164,6 +165,8 @@ class FairInfluenceMixin:
         prefit = self.prefit
         if isinstance(estimator, FrozenEstimator):
             estimator, prefit = estimator.estimator, True
+        if isinstance(estimator, Pipeline):  # the influences are the final step's
+            estimator = estimator.steps[-1][1]
         if not is_supported(estimator):
             get_adapter(estimator)  # raises the TypeError naming the supported types
         if not kind(estimator).trainable and not prefit:
@@ -194,16 +197,65 @@ class FairInfluenceMixin:
                 s = X[column]
             if self.drop_sensitive:
                 X = X.drop(columns=[column])
-        X = validate_data(self, X, dtype=np.float64, reset=reset, ensure_min_samples=2)
+        if self._pipeline_parts()[0] is not None:  # raw columns: the pipeline encodes them
+            X = validate_data(self, X, skip_check_array=True, reset=reset)
+        else:
+            X = validate_data(self, X, dtype=np.float64, reset=reset, ensure_min_samples=2)
         X_model = X
         if column is not None and not by_name:
             if callable(column):
                 s = column(X) if s is None else s
             else:
-                s = X[:, column] if s is None else s
+                s = _safe_indexing(X, column, axis=1) if s is None else s
                 if self.drop_sensitive:
+                    if not isinstance(X, np.ndarray):
+                        raise ValueError(
+                            "drop_sensitive with a column position needs array X; name the "
+                            "column of a DataFrame instead."
+                        )
                     X_model = np.delete(X, column, axis=1)
         return X_model, X, s
+
+    def _pipeline_parts(self):
+        """``(preprocessing, name of the final step)`` when the estimator is a
+        Pipeline (the influences are those of its final step), else ``(None, None)``."""
+        from sklearn.frozen import FrozenEstimator
+
+        estimator = self.estimator
+        if isinstance(estimator, FrozenEstimator):
+            estimator = estimator.estimator
+        if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
+            return estimator[:-1], estimator.steps[-1][0]
+        return None, None
+
+    def _transform_split(self, split, prefit):
+        """Fit the pipeline's preprocessing on the training rows (or take it as
+        fitted) and give the final step its features; sets ``preprocessor_``."""
+        prep, self._final_name = self._pipeline_parts()
+        self.preprocessor_ = None
+        if prep is None:
+            return split
+        if not prefit:
+            prep = clone(prep).fit(split.X_train, split.y_train)
+        self.preprocessor_ = prep
+        return split._replace(
+            X_train=_dense(prep.transform(split.X_train)), X_val=_dense(prep.transform(split.X_val))
+        )
+
+    def _wrap_pipelines(self):
+        """``final_estimator_``, and ``estimator_``/``initial_estimator_`` as
+        Pipelines of the user's steps when the estimator is one."""
+        self.final_estimator_ = self.estimator_
+        if getattr(self, "preprocessor_", None) is None:
+            return
+        self.estimator_ = self._as_pipeline(self.estimator_)
+        self.initial_estimator_ = self._as_pipeline(self.initial_estimator_)
+
+    def _as_pipeline(self, model):
+        # the final step was fitted on dense float features (float32 for nets)
+        cast = _as_float32 if kind(model).learns_codes else _dense
+        steps = [*self.preprocessor_.steps, ("as_fitted", FunctionTransformer(cast))]
+        return Pipeline([*steps, (self._final_name, model)])
 
     def _model_inputs(self, X):
         """X as the model sees it at predict time (validated, sensitive column dropped)."""
@@ -216,6 +268,9 @@ class FairInfluenceMixin:
             and column in X.columns
         ):  # X with or without the dropped column
             X = X.drop(columns=[column])
+        if getattr(self, "preprocessor_", None) is not None:
+            X = validate_data(self, X, skip_check_array=True, reset=False)
+            return _dense(self.preprocessor_.transform(X))
         X = validate_data(self, X, dtype=np.float64, reset=False)
         if (
             column is not None
@@ -305,11 +360,11 @@ class FairInfluenceMixin:
             raise ValueError(SPLIT_TOO_SMALL.format(problem="a class has a single row"))
         return Split(
             train_idx,
-            X[train_idx],
+            _safe_indexing(X, train_idx),
             y[train_idx],
             groups[train_idx],
             None if sample_weight is None else sample_weight[train_idx],
-            X[val_idx],
+            _safe_indexing(X, val_idx),
             y[val_idx],
             groups[val_idx],
         )
@@ -327,6 +382,7 @@ class FairInfluenceMixin:
         split = self._validation_split(
             X, y, groups, *validation, prefit=prefit, sample_weight=sample_weight, seed=split_seed
         )
+        split = self._transform_split(split, prefit)
         return estimator, prefit, split, torch_seed, lambdas
 
     def _leave_unedited(self, estimator, split, reason):
@@ -341,6 +397,7 @@ class FairInfluenceMixin:
         self.best_index_ = None
         self.path_thetas_ = None
         self.damping_ = self.update_ = None
+        self._wrap_pipelines()
         self._record_outcome(None, None, reason)
 
     def _log(self, message, start):
@@ -667,6 +724,17 @@ def _check_accepts(model, adapter, X):
     except (RuntimeError, ValueError) as exc:
         detail = f"X has {X.shape[1]} features and a forward pass fails ({exc})"
         raise ValueError(FEATURE_MISMATCH.format(detail=detail)) from exc
+
+
+def _dense(X):
+    """Features as a float64 array (sparse ones densified)."""
+    if hasattr(X, "toarray"):
+        X = X.toarray()
+    return np.asarray(X, dtype=np.float64)
+
+
+def _as_float32(X):
+    return np.asarray(X.toarray() if hasattr(X, "toarray") else X, dtype=np.float32)
 
 
 def _cuda_devices():

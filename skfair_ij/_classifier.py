@@ -316,16 +316,18 @@ class FairIJClassifier(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, 
         self.best_index_ = index
         self.path_thetas_ = result.thetas.detach().cpu()
         self.damping_, self.update_ = result.damping, result.update
+        self._wrap_pipelines()
         self._record_outcome(result.path, index)
         return self
 
     def _positive_proba(self, X):
         X = self._model_inputs(X)
-        if not kind(self.estimator_).native_predict:
-            adapter = get_adapter(self.estimator_, **(self.adapter_kwargs or {}))
+        model = self.final_estimator_
+        if not kind(model).native_predict:
+            adapter = get_adapter(model, **(self.adapter_kwargs or {}))
             return expit(adapter.decision_function(X))
-        Xf, _ = fit_inputs(self.estimator_, X)
-        return np.asarray(self.estimator_.predict_proba(Xf))[:, 1].astype(np.float64)
+        Xf, _ = fit_inputs(model, X)
+        return np.asarray(model.predict_proba(Xf))[:, 1].astype(np.float64)
 
     def predict_proba(self, X):
         """Class probabilities of the edited model, shape (n_samples, 2)."""

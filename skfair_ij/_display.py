@@ -161,6 +161,8 @@ def _score_path(estimator, X, y, sensitive_features):
     true_pos = np.searchsorted(estimator.classes_, y) == 1
     codes, _ = check_sensitive_features(sensitive_features, len(y))
     model = estimator.initial_estimator_
+    if hasattr(model, "steps"):  # a Pipeline: the path is its final step's
+        model = model.steps[-1][1]
     adapter = get_adapter(model, **(estimator.adapter_kwargs or {}))
     inputs = adapter.to_tensor(fit_inputs(model, X_model)[0])
     positive = adapter.positive(inputs, estimator.path_thetas_)

@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
 from sklearn.utils.metaestimators import available_if
 
 from . import _path
@@ -221,6 +222,8 @@ adapter_kwargs, random_state, verbose
         final = LogisticRegression() if self.estimator is None else self.estimator
         if isinstance(final, FrozenEstimator):  # trained: it defines the influences
             final = final.estimator
+        if isinstance(final, Pipeline):  # the weights go to the final step
+            final = final.steps[-1][1]
         if not kind(final).accepts_weights(final):
             raise TypeError(NO_SAMPLE_WEIGHT.format(name=type(final).__name__))
         proxy = self.influence_estimator
@@ -289,6 +292,7 @@ adapter_kwargs, random_state, verbose
         self.best_index_ = index
         self.path_thetas_ = result.thetas.detach().cpu()
         self.damping_, self.update_ = result.damping, result.update
+        self._wrap_pipelines()
         self._record_outcome(*outcome)
         return self
 
@@ -350,13 +354,13 @@ adapter_kwargs, random_state, verbose
 
     def _prepare(self, X):
         X = self._model_inputs(X)  # checks that the reweighter is fitted
-        return fit_inputs(self.estimator_, X)[0]
+        return fit_inputs(self.final_estimator_, X)[0]
 
     def predict(self, X):
         """Labels predicted by the refitted estimator."""
         X = self._prepare(X)
-        predicted = np.asarray(self.estimator_.predict(X)).reshape(-1)
-        if kind(self.estimator_).learns_codes:  # nets predict the codes 0/1
+        predicted = np.asarray(self.final_estimator_.predict(X)).reshape(-1)
+        if kind(self.final_estimator_).learns_codes:  # nets predict the codes 0/1
             return self.classes_[np.rint(predicted).astype(int)]
         return predicted
 
@@ -364,13 +368,13 @@ adapter_kwargs, random_state, verbose
     def predict_proba(self, X):
         """Class probabilities of the refitted estimator."""
         X = self._prepare(X)
-        return np.asarray(self.estimator_.predict_proba(X), dtype=np.float64)
+        return np.asarray(self.final_estimator_.predict_proba(X), dtype=np.float64)
 
     @available_if(_estimator_has("decision_function"))
     def decision_function(self, X):
         """Decision function of the refitted estimator."""
         X = self._prepare(X)
-        return self.estimator_.decision_function(X)
+        return self.final_estimator_.decision_function(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
