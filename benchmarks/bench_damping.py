@@ -18,34 +18,14 @@ import itertools
 import warnings
 
 import numpy as np
-import torch
 
 from skfair_ij import FairIJClassifier
+from skfair_ij.benchmark import make_mlp
 from skfair_ij.datasets import make_biased_classification
 from skfair_ij.metrics import demographic_parity_difference
 
 RELATIVE = (5.0, 25.0, 100.0)
 FIXED = (1e-2, 3e-2, 1e-1)
-
-
-def make_net(n_features, seed):
-    from skorch import NeuralNetBinaryClassifier
-
-    from skfair_ij.benchmark import SeluMLP
-
-    torch.manual_seed(seed)
-    return NeuralNetBinaryClassifier(
-        SeluMLP,
-        module__n_features=n_features,
-        module__n_hidden=64,
-        max_epochs=20,
-        lr=1e-3,
-        batch_size=128,
-        optimizer=torch.optim.Adam,
-        train_split=None,
-        verbose=0,
-        iterator_train__shuffle=True,
-    )
 
 
 def main():
@@ -62,7 +42,7 @@ def main():
         X = X.astype(np.float32)
         n_tr, n_va = args.rows // 2, args.rows // 4
         tr, va, te = slice(0, n_tr), slice(n_tr, n_tr + n_va), slice(n_tr + n_va, None)
-        net = make_net(X.shape[1], k).fit(X[tr], y[tr].astype(np.float32))
+        net = make_mlp(X.shape[1], k, n_hidden=64).fit(X[tr], y[tr].astype(np.float32))
         kw = dict(sensitive_features=s[tr], X_val=X[va], y_val=y[va], sensitive_features_val=s[va])
         # the mean eigenvalue, from the default damping: auto = 25 · tr(H)/D
         mean_eig = FairIJClassifier(net, prefit=True).fit(X[tr], y[tr], **kw).damping_ / 25

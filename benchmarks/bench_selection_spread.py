@@ -16,6 +16,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from skfair_ij import FairIJClassifier
+from skfair_ij.benchmark import make_mlp
 from skfair_ij.datasets import make_biased_classification
 from skfair_ij.metrics import demographic_parity_difference
 
@@ -23,26 +24,6 @@ SETTINGS = {
     "previous defaults": dict(damping=1e-2, update="jackknife", gap_data="validation"),
     "defaults": dict(),
 }
-
-
-def make_net(n_features):
-    import torch
-    from skorch import NeuralNetBinaryClassifier
-
-    from skfair_ij.benchmark import SeluMLP
-
-    return NeuralNetBinaryClassifier(
-        SeluMLP,
-        module__n_features=n_features,
-        module__n_hidden=32,
-        max_epochs=10,
-        batch_size=128,
-        optimizer=torch.optim.Adam,
-        lr=1e-3,
-        train_split=None,
-        verbose=0,
-        iterator_train__shuffle=True,
-    )
 
 
 def main():
@@ -61,7 +42,7 @@ def main():
     )
     for model_name, make in (
         ("logreg", lambda: LogisticRegression()),
-        ("mlp", lambda: make_net(X.shape[1])),
+        ("mlp", lambda: make_mlp(X.shape[1], None, max_epochs=10, n_hidden=32)),
     ):
         for name, params in SETTINGS.items():
             lams, sizes, gaps, accs = [], [], [], []

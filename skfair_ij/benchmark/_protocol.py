@@ -74,7 +74,8 @@ def make_mlp(n_features, seed, *, max_epochs=20, n_hidden=100):
     """
     from skorch import NeuralNetBinaryClassifier
 
-    torch.manual_seed(seed)
+    if seed is not None:  # None: the initialisation is left to torch's global state
+        torch.manual_seed(seed)
     return NeuralNetBinaryClassifier(
         SeluMLP,
         module__n_features=n_features,
