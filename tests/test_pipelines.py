@@ -92,3 +92,17 @@ def test_pretrained_pipeline(table):
         est.initial_estimator_.predict_proba(Xt), pipe.predict_proba(Xt), rtol=1e-10
     )
     assert est.fit_status_ == "edited"
+
+
+@pytest.mark.parametrize("Estimator", [FairIJClassifier, FairReweighter])
+def test_pipeline_with_a_skorch_net(table, Estimator):
+    from skfair_ij.benchmark import make_mlp
+
+    X, y, s, Xt, yt, st = table
+    net = make_mlp(8, 0, max_epochs=5, n_hidden=16)  # 5 one-hot + 3 numeric features
+    est = Estimator(make_pipeline(_prep(), net), random_state=0).fit(X, y, sensitive_features=s)
+    assert est.fit_status_ == "edited"
+    pred = est.predict(Xt)
+    assert set(np.unique(pred)) <= {"high", "low"}
+    # the net inside the returned pipeline learnt the codes 0/1 (1: "high")
+    np.testing.assert_array_equal(est.estimator_.predict(Xt) == 1, pred == "high")
