@@ -104,5 +104,5 @@ def test_pipeline_with_a_skorch_net(table, Estimator):
     assert est.fit_status_ == "edited"
     pred = est.predict(Xt)
     assert set(np.unique(pred)) <= {"high", "low"}
-    # the net inside the returned pipeline learnt the codes 0/1 (1: "high")
-    np.testing.assert_array_equal(est.estimator_.predict(Xt) == 1, pred == "high")
+    # the net inside the returned pipeline learnt the codes of classes_
+    np.testing.assert_array_equal(est.classes_[est.estimator_.predict(Xt).astype(int)], pred)
