@@ -158,15 +158,9 @@ class FairInfluenceMixin:
         return int(rng.randint(2**31 - 1)), int(rng.randint(2**31 - 1))
 
     def _base_estimator(self, estimator=None):
-        from sklearn.frozen import FrozenEstimator
-
         estimator = self.estimator if estimator is None else estimator
-        estimator = LogisticRegression() if estimator is None else estimator
-        prefit = self.prefit
-        if isinstance(estimator, FrozenEstimator):
-            estimator, prefit = estimator.estimator, True
-        if isinstance(estimator, Pipeline):  # the influences are the final step's
-            estimator = estimator.steps[-1][1]
+        _, _, estimator, frozen = unwrap(LogisticRegression() if estimator is None else estimator)
+        prefit = self.prefit or frozen
         if not is_supported(estimator):
             get_adapter(estimator)  # raises the TypeError naming the supported types
         if not kind(estimator).trainable and not prefit:
@@ -219,14 +213,15 @@ class FairInfluenceMixin:
     def _pipeline_parts(self):
         """``(preprocessing, name of the final step)`` when the estimator is a
         Pipeline (the influences are those of its final step), else ``(None, None)``."""
-        from sklearn.frozen import FrozenEstimator
+        return unwrap(self.estimator)[:2]
 
-        estimator = self.estimator
-        if isinstance(estimator, FrozenEstimator):
-            estimator = estimator.estimator
-        if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
-            return estimator[:-1], estimator.steps[-1][0]
-        return None, None
+    def _encode_labels(self, y, name):
+        """Codes 0/1 of labels seen in fit (``classes_``); unseen ones are an error."""
+        y = np.asarray(y).reshape(-1)
+        unknown = set(np.unique(y)) - set(self.classes_)
+        if unknown:
+            raise ValueError(f"{name} holds labels {sorted(unknown)} not seen in y.")
+        return np.searchsorted(self.classes_, y)
 
     def _transform_split(self, split, prefit):
         """Fit the pipeline's preprocessing on the training rows (or take it as
@@ -340,14 +335,10 @@ class FairInfluenceMixin:
             raise ValueError(VALIDATION_INCOMPLETE.format(given=", ".join(given)))
         if given:
             X_val, _, s_val = self._split_sensitive(X_val, sensitive_features_val, reset=False)
-            y_val = np.asarray(y_val).reshape(-1)
+            y_val = self._encode_labels(y_val, "y_val")
             if len(y_val) != len(X_val):
                 raise ValueError(f"X_val has {len(X_val)} rows but y_val has {len(y_val)}.")
-            unknown = set(np.unique(y_val)) - set(self.classes_)
-            if unknown:
-                raise ValueError(f"y_val holds labels {sorted(unknown)} not seen in y.")
             g_val = codes_of(s_val, len(X_val), self.groups_)
-            y_val = np.searchsorted(self.classes_, y_val)
             return Split(np.arange(len(X)), X, y, groups, sample_weight, X_val, y_val, g_val)
         if prefit:
             raise ValueError(PREFIT_NEEDS_VALIDATION)
@@ -724,6 +715,22 @@ def _check_accepts(model, adapter, X):
     except (RuntimeError, ValueError) as exc:
         detail = f"X has {X.shape[1]} features and a forward pass fails ({exc})"
         raise ValueError(FEATURE_MISMATCH.format(detail=detail)) from exc
+
+
+def unwrap(estimator):
+    """``(preprocessing, final step name, final step, frozen)`` of an estimator: a
+    ``FrozenEstimator`` is pre-trained, a Pipeline's influences are its final step's
+    (``preprocessing`` and the name are None for a single model)."""
+    from sklearn.frozen import FrozenEstimator
+
+    frozen = isinstance(estimator, FrozenEstimator)
+    if frozen:
+        estimator = estimator.estimator
+    if isinstance(estimator, Pipeline):
+        name, final = estimator.steps[-1]
+        prep = estimator[:-1] if len(estimator.steps) > 1 else None
+        return prep, name if prep is not None else None, final, frozen
+    return None, None, estimator, frozen
 
 
 def _dense(X):

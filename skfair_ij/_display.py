@@ -154,12 +154,8 @@ def _score_path(estimator, X, y, sensitive_features):
     if getattr(estimator, "n_rounds", 1) > 1:
         raise ValueError("Test curves need n_rounds=1 (the later rounds' models are not kept).")
     X_model = estimator._model_inputs(X)
-    y = np.asarray(y).reshape(-1)
-    unknown = set(np.unique(y)) - set(estimator.classes_)
-    if unknown:
-        raise ValueError(f"y_test holds labels {sorted(unknown)} not seen in fit.")
-    true_pos = np.searchsorted(estimator.classes_, y) == 1
-    codes, _ = check_sensitive_features(sensitive_features, len(y))
+    true_pos = estimator._encode_labels(y, "y_test") == 1
+    codes, _ = check_sensitive_features(sensitive_features, len(true_pos))
     model = estimator.initial_estimator_
     if hasattr(model, "steps"):  # a Pipeline: the path is its final step's
         model = model.steps[-1][1]

@@ -353,14 +353,13 @@ def select_lambda(path, selection, tolerance, *, max_gap=None, warn=True, gap="v
     candidates = np.flatnonzero(allowed)
     order = np.lexsort((lams[candidates], gaps[candidates]))
     chosen = int(candidates[order[0]])
-    if not np.isfinite(gaps[chosen]):
-        pass
-    elif max_gap is not None:
+    measured = np.isfinite(gaps[chosen])  # False when no candidate's gap was evaluated
+    if measured and max_gap is not None:
         reached = candidates[gaps[candidates] <= max_gap + 1e-12]
         if len(reached):
             order = np.lexsort((lams[reached], -accuracy[reached]))
             chosen = int(reached[order[0]])
-    elif selection == "one_se":
+    elif measured and selection == "one_se":
         bound = gaps[chosen] + path[gap + "_se"][chosen]
         close = candidates[gaps[candidates] <= bound + 1e-12]
         chosen = int(close[np.argmin(lams[close])])

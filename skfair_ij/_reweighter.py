@@ -4,13 +4,11 @@ from functools import partial
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin
-from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
 from sklearn.utils.metaestimators import available_if
 
 from . import _path
-from ._base import FairInfluenceMixin
+from ._base import FairInfluenceMixin, unwrap
 from .adapters import fit_inputs, is_supported, kind
 
 NO_SAMPLE_WEIGHT = (
@@ -219,11 +217,8 @@ adapter_kwargs, random_state, verbose
         n_candidates = int(self.refit_candidates)
         if n_candidates < 1:
             raise ValueError(f"refit_candidates must be >= 1, got {self.refit_candidates}.")
-        final = LogisticRegression() if self.estimator is None else self.estimator
-        if isinstance(final, FrozenEstimator):  # trained: it defines the influences
-            final = final.estimator
-        if isinstance(final, Pipeline):  # the weights go to the final step
-            final = final.steps[-1][1]
+        # the weights go to the final step of a Pipeline; a frozen model is refitted
+        final = unwrap(LogisticRegression() if self.estimator is None else self.estimator)[2]
         if not kind(final).accepts_weights(final):
             raise TypeError(NO_SAMPLE_WEIGHT.format(name=type(final).__name__))
         proxy = self.influence_estimator

@@ -136,27 +136,13 @@ def test_validation_that_cannot_measure_the_gap(strong, Estimator):
     X_tr, y_tr, s_tr, Xv, yv, sv = X[:2000], y[:2000], s[:2000], X[2000:], y[2000:], s[2000:]
     # one-class y_val measures neither equalized odds nor the accuracy an edit costs
     one_class = yv == 1
-    est = Estimator(fairness="equalized_odds")
-    with pytest.warns(FairnessWarning, match="single class"):
-        est.fit(
-            X_tr,
-            y_tr,
-            sensitive_features=s_tr,
-            X_val=Xv[one_class],
-            y_val=yv[one_class],
-            sensitive_features_val=sv[one_class],
-        )
-    assert est.fit_status_ == "gap_not_measurable" and est.lambda_ == 0
-    assert np.isnan(est.influences_).all() and est.sample_weight_.min() == 1
-    with pytest.warns(FairnessWarning, match="single class"):
-        Estimator().fit(
-            X_tr,
-            y_tr,
-            sensitive_features=s_tr,
-            X_val=Xv[one_class],
-            y_val=yv[one_class],
-            sensitive_features_val=sv[one_class],
-        )
+    val = dict(X_val=Xv[one_class], y_val=yv[one_class], sensitive_features_val=sv[one_class])
+    for fairness in ("equalized_odds", "demographic_parity"):
+        est = Estimator(fairness=fairness)
+        with pytest.warns(FairnessWarning, match="single class"):
+            est.fit(X_tr, y_tr, sensitive_features=s_tr, **val)
+        assert est.fit_status_ == "gap_not_measurable" and est.lambda_ == 0
+        assert np.isnan(est.influences_).all() and est.sample_weight_.min() == 1
     np.testing.assert_allclose(est.predict_proba(Xv), est.initial_estimator_.predict_proba(Xv))
     # a 2-row minority cannot measure demographic parity
     keep = np.flatnonzero(sv == 0).tolist() + np.flatnonzero(sv == 1)[:2].tolist()
