@@ -3,20 +3,30 @@
 Public API: :class:`FairIJClassifier` (edit a trained model with the
 infinitesimal jackknife), :class:`FairReweighter` (re-weight and refit),
 :mod:`skfair_ij.metrics` (fairness metrics and scorers), :mod:`skfair_ij.datasets`
-(bundled Adult data, synthetic biased data), :mod:`skfair_ij.weighting` (the rules).
+(bundled Adult data, synthetic biased data), :mod:`skfair_ij.weighting` (the
+rules), :mod:`skfair_ij.influence` (the kernels and the curvature solvers).
 """
 
-from ._base import FairnessWarning
+from ._base import BaseFairInfluence, FairnessWarning
 from ._classifier import FairIJClassifier
 from ._display import FairnessPathDisplay
+from ._path import LambdaPath
 from ._reweighter import FairReweighter
+from ._selection import MaxGap, MinGap, OneSE, Selection, WithinTolerance
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "BaseFairInfluence",
     "FairIJClassifier",
     "FairReweighter",
     "FairnessPathDisplay",
     "FairnessWarning",
+    "LambdaPath",
+    "MaxGap",
+    "MinGap",
+    "OneSE",
+    "Selection",
+    "WithinTolerance",
     "__version__",
 ]

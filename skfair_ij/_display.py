@@ -106,7 +106,7 @@ class FairnessPathDisplay:
             test_gap, test_accuracy = _score_path(
                 estimator, X_test, y_test, sensitive_features_test
             )
-        label = estimator.fairness.replace("_", " ")
+        label = estimator.criterion_.name.replace("_", " ")
         where = "pooled" if key == "pooled_gap" else "validation"
         display = cls(
             gap=gap,
@@ -114,7 +114,7 @@ class FairnessPathDisplay:
             selected_index=estimator.best_index_,
             reference_index=int(np.argmin(path["lambda"])),
             gap_name=f"{label} gap ({where} / test)" if X_test is not None else f"{label} gap",
-            max_gap=estimator.max_gap,
+            max_gap=estimator.selection_.max_gap,
             test_gap=test_gap,
             test_accuracy=test_accuracy,
             estimator_name=type(estimator).__name__,
@@ -159,8 +159,8 @@ def _score_path(estimator, X, y, sensitive_features):
     model = estimator.initial_estimator_
     if hasattr(model, "steps"):  # a Pipeline: the path is its final step's
         model = model.steps[-1][1]
-    adapter = get_adapter(model, **(estimator.adapter_kwargs or {}))
+    adapter = get_adapter(model, **(getattr(estimator, "adapter_kwargs", None) or {}))
     inputs = adapter.to_tensor(fit_inputs(model, X_model)[0])
     positive = adapter.positive(inputs, estimator.path_thetas_)
-    gaps = np.array([hard_gaps(true_pos, p, codes)[0][estimator.fairness] for p in positive])
+    gaps = np.array([hard_gaps(true_pos, p, codes)[0][estimator.criterion_.name] for p in positive])
     return gaps, (positive == true_pos).mean(1)

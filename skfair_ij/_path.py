@@ -1,32 +1,103 @@
-"""The λ path of a weighting rule and the selection of λ on validation data.
+"""The λ path of a weighting rule: its parameters, weights and validation metrics.
 
 Linear rules (I-JACK, SIM-JACK) move the parameters along one direction,
 ``θ(λ) = θ̂ + λ u`` with ``u = (1/N) H⁻¹ G a`` (``a = I`` or ``C I``); the
 discrete rules (Fair-IJ, drop/up-weight) follow a prefix sum over points sorted
 by influence. Either way the whole path costs one solve plus one prediction on
-the validation data per λ.
+the validation data per λ. :class:`LambdaPath` holds the result as a value,
+which the selection, the estimators and :class:`FairnessPathDisplay` read.
 """
 
-import warnings
+from collections.abc import Mapping
 
 import numpy as np
 import torch
 
 from .influence import discrete_path_parameter_changes
+from .metrics._criteria import check_criterion
 from .metrics._fairness import hard_gaps
 from .weighting import similarity_product
 
-SELECTION_RULES = ("one_se", "tolerance", "min_gap")
-UPDATES = ("auto", "jackknife", "fisher")
-GAP_DATA = ("validation", "pooled")
 MIN_VALIDATION_CELL = 5  # validation rows a cell of the gap needs to be measured
 N_GRID = 30
 N_GRID_DISCRETE = 20  # each K is a right-hand side of the solve
 N_REFINE = 20
-CONSTANT_WARNING = (
-    "The selected model predicts a single class on {share:.0%} of the validation data; "
-    "the edit may be degenerate. Lower the tolerance or restrict the λ grid."
-)
+
+
+class LambdaPath(Mapping):
+    """The λ path of a fit, as a value: one entry per point, from λ = 0 up.
+
+    A read-only mapping of columns (``path["lambda"]``, ``path["val_gap"]``,
+    ...), with the parameters of every point and, on demand, the weights of
+    the rule at any point.
+
+    Columns: ``lambda`` (cumulative over the steps of a multi-step path),
+    ``step`` and ``lambda_step`` (λ within its step), ``val_accuracy``,
+    ``val_gap`` (the criterion's gap) with its standard error ``val_gap_se``,
+    ``val_demographic_parity``, ``val_equalized_odds``, ``val_positive_rate``;
+    ``n_changed`` (points dropped or up-weighted) for the discrete rules;
+    ``pooled_gap`` and ``pooled_gap_se`` (training and validation rows) when
+    the criterion's ``gap_data`` is ``"pooled"``.
+
+    Attributes
+    ----------
+    thetas : Tensor of shape (n_points, D)
+        The model's parameters at every point.
+    influences : ndarray of shape (n_train,)
+        The influences at the fitted parameters (the first step).
+    rule : str
+        The name of the weighting rule.
+    gap : str
+        The column the selection compares: ``"pooled_gap"`` or ``"val_gap"``.
+    """
+
+    def __init__(self, columns, thetas, *, rule, influences, directions=(), ends=()):
+        self._columns = {k: np.asarray(v) for k, v in columns.items()}
+        self.thetas = thetas
+        self.rule = rule
+        self.influences = influences
+        self._directions, self._ends = list(directions), list(ends)
+
+    def __getitem__(self, key):
+        return self._columns[key]
+
+    def __iter__(self):
+        return iter(self._columns)
+
+    def __len__(self):
+        return len(self._columns)
+
+    def __repr__(self):
+        return f"LambdaPath(n_points={self.n_points}, columns={list(self._columns)})"
+
+    @property
+    def n_points(self):
+        return len(self._columns["lambda"])
+
+    @property
+    def gap(self):
+        return "pooled_gap" if "pooled_gap" in self._columns else "val_gap"
+
+    def parameters(self, index):
+        """The parameters θ of point ``index``."""
+        return self.thetas[index]
+
+    def weights(self, index):
+        """The rule's sample weights at point ``index`` (what the edit estimates
+        a refit with)."""
+        if "n_changed" in self._columns:
+            return discrete_weights(self.influences, self.rule, self["n_changed"][index])
+        step, local = int(self["step"][index]), float(self["lambda_step"][index])
+        w = 1.0 - local * self._directions[step]
+        for k in range(step):
+            w = w - self._ends[k] * self._directions[k]
+        return w
+
+    def to_frame(self):
+        """The columns as a pandas DataFrame."""
+        import pandas as pd
+
+        return pd.DataFrame(self._columns)
 
 
 def check_lambdas(lambdas):
@@ -270,6 +341,7 @@ def evaluate_path(
     ]
     if pooled is not None:
         keys += ["pooled_gap", "pooled_gap_se"]
+    fairness = check_criterion(fairness).name
     records = {k: [] for k in keys}
     y_val = np.asarray(y_val)
     n_val = len(y_val)
@@ -314,150 +386,3 @@ def evaluate_path(
             records["pooled_gap"].append(gaps[fairness])
             records["pooled_gap_se"].append(standard_errors[fairness])
     return {k: np.asarray(v) for k, v in records.items()}
-
-
-def select_lambda(path, selection, tolerance, *, max_gap=None, warn=True, gap="val_gap"):
-    """Index of the selected point of a path.
-
-    Every rule looks only at points whose validation accuracy is at least the
-    unedited model's (λ = 0) minus ``tolerance`` (except ``"min_gap"``).
-
-    ``max_gap`` (a number): the most accurate of those points whose gap is at
-    most ``max_gap``; when none reaches it, the point of lowest gap among them
-    (the closest to the target). ``selection`` is then not used.
-    ``"one_se"`` (default of the estimators): find the lowest gap; then, as in
-    the one-standard-error rule, take the smallest λ whose gap is within one
-    standard error of it — the least edited model whose gap cannot be told
-    apart from the best on this validation set.
-    ``"tolerance"``: the lowest gap.
-    ``"min_gap"``: the lowest validation gap whatever the accuracy (the seed
-    paper's rule, which may pick a degenerate model). A callable receives the
-    path dict and returns the index. Ties go to the smaller λ. ``gap`` names the
-    gap compared (with its standard error ``gap + "_se"``): ``"val_gap"``, or
-    ``"pooled_gap"`` (the training and validation rows together); accuracy is
-    always the validation accuracy.
-    """
-    if callable(selection) and max_gap is None:
-        return int(selection(path))
-    gaps, lams, accuracy = path[gap], path["lambda"], path["val_accuracy"]
-    if selection == "min_gap" and max_gap is None:
-        allowed = np.ones(len(gaps), dtype=bool)
-    elif selection in SELECTION_RULES or max_gap is not None:
-        allowed = _within_tolerance(path, tolerance)
-    else:
-        raise ValueError(
-            f"selection must be one of {SELECTION_RULES} or a callable, got {selection!r}."
-        )
-    gaps = np.where(np.isnan(gaps), np.inf, gaps)  # gaps left unevaluated
-    allowed[np.argmin(lams)] = True  # the least edited model is always a candidate
-    candidates = np.flatnonzero(allowed)
-    order = np.lexsort((lams[candidates], gaps[candidates]))
-    chosen = int(candidates[order[0]])
-    measured = np.isfinite(gaps[chosen])  # False when no candidate's gap was evaluated
-    if measured and max_gap is not None:
-        reached = candidates[gaps[candidates] <= max_gap + 1e-12]
-        if len(reached):
-            order = np.lexsort((lams[reached], -accuracy[reached]))
-            chosen = int(reached[order[0]])
-    elif measured and selection == "one_se":
-        bound = gaps[chosen] + path[gap + "_se"][chosen]
-        close = candidates[gaps[candidates] <= bound + 1e-12]
-        chosen = int(close[np.argmin(lams[close])])
-    share = path["val_positive_rate"][chosen]
-    if warn and max(share, 1 - share) > 0.99:
-        warnings.warn(
-            CONSTANT_WARNING.format(share=max(share, 1 - share)), UserWarning, stacklevel=3
-        )
-    return chosen
-
-
-def _within_tolerance(path, tolerance):
-    reference = path["val_accuracy"][np.argmin(path["lambda"])]
-    return path["val_accuracy"] >= reference - tolerance - 1e-12
-
-
-def selection_outcome(path, index, tolerance, *, max_gap=None, gap="val_gap"):
-    """Why the selected point is what it is: ``(status, message)``.
-
-    ``status`` is ``"edited"`` (message empty), ``"target_not_reached"`` (a
-    ``max_gap`` that no point within the tolerance reaches), or, when the
-    unedited model is selected, ``"gap_already_small"`` (its gap is within two
-    standard errors of 0, or below ``max_gap``), ``"accuracy_cost"`` (points of
-    lower gap exist but cost more accuracy than ``tolerance``) or
-    ``"no_improvement"`` (no point of the path lowers the gap beyond the noise).
-    """
-    lams, gaps = path["lambda"], path[gap]
-    ref = int(np.argmin(lams))
-    g0, se0, g = gaps[ref], path[gap + "_se"][ref], gaps[index]
-    if max_gap is not None and not g <= max_gap + 1e-12:
-        return "target_not_reached", (
-            f"No point of the path within the accuracy tolerance ({tolerance}) reaches "
-            f"max_gap={max_gap}: the closest has a validation gap of {g:.4f} "
-            f"(unedited: {g0:.4f}). Raise tolerance or max_gap."
-        )
-    if lams[index] > 0:
-        return "edited", ""
-    if g0 <= 2 * se0 or (max_gap is not None and g0 <= max_gap + 1e-12):
-        return "gap_already_small", (
-            f"The model was left unedited: its validation gap {g0:.4f} is already "
-            + (
-                f"below max_gap={max_gap}."
-                if max_gap is not None
-                else f"within two standard errors ({se0:.4f}) of 0."
-            )
-        )
-    val_gaps = path["val_gap"]
-    significant = np.flatnonzero(val_gaps < path["val_gap"][ref] - path["val_gap_se"][ref])
-    if len(significant):
-        best = significant[np.argmin(val_gaps[significant])]
-        cost = path["val_accuracy"][ref] - path["val_accuracy"][best]
-        if cost > tolerance:
-            return "accuracy_cost", (
-                f"The model was left unedited: lowering the validation gap (to "
-                f"{val_gaps[best]:.4f} from {path['val_gap'][ref]:.4f}) costs "
-                f"{cost:.4f} of validation accuracy, more than tolerance={tolerance}."
-            )
-    return "no_improvement", (
-        f"The model was left unedited: no point of the path lowers the validation gap "
-        f"({g0:.4f} ± {se0:.4f}) beyond its standard error within tolerance={tolerance}."
-    )
-
-
-def _plain(value):
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def measurable(fairness, y_val, groups_val, group_names, classes, min_rows):
-    """None when every validation cell the criterion uses holds ``min_rows`` rows;
-    otherwise a sentence that says which cell does not (``y_val`` encoded 0/1,
-    ``groups_val`` codes into ``group_names``)."""
-    y_val, groups_val = np.asarray(y_val), np.asarray(groups_val)
-    n_groups = len(group_names)
-    present = np.unique(y_val)
-    if len(present) < 2:
-        only = _plain(classes[int(present[0])]) if len(present) else None
-        return (
-            f"y_val holds a single class ({only!r}): the accuracy an edit costs cannot be "
-            "measured on it"
-        )
-    labels = {
-        "demographic_parity": (None,),
-        "error_rate": (None,),
-        "equal_opportunity": (1,),
-        "equalized_odds": (0, 1),
-    }[fairness]
-    for group in range(n_groups):
-        for label in labels:
-            rows = groups_val == group
-            if label is not None:
-                rows &= y_val == label
-            count = int(rows.sum())
-            if count < min_rows:
-                cell = f"group {_plain(group_names[group])!r}"
-                if label is not None:
-                    cell += f" with label {_plain(classes[label])!r}"
-                return (
-                    f"the validation data hold {count} row(s) of {cell}, fewer "
-                    f"than the {min_rows} needed to measure the {fairness} gap"
-                )
-    return None

@@ -1,15 +1,18 @@
 """FairReweighter: influence-based sample weights, then a refit of the estimator."""
 
 from functools import partial
+from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin
 from sklearn.linear_model import LogisticRegression
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.metaestimators import available_if
 
-from . import _path
-from ._base import FairInfluenceMixin, unwrap
+from . import _engine, _path
+from ._base import BaseFairInfluence
+from ._inputs import unwrap
 from .adapters import fit_inputs, is_supported, kind
+from .weighting import check_rule
 
 NO_SAMPLE_WEIGHT = (
     "{name}.fit does not accept sample_weight, which FairReweighter needs to refit "
@@ -31,7 +34,7 @@ def _estimator_has(attr):
     return check
 
 
-class FairReweighter(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+class FairReweighter(BaseFairInfluence):
     """Influence-based re-weighting of the training data, then a weighted refit.
 
     The pre-processing route (Richardson et al.; IFFair): train the estimator,
@@ -67,13 +70,12 @@ class FairReweighter(FairInfluenceMixin, ClassifierMixin, MetaEstimatorMixin, Ba
         path, one refit. k > 1: refit at the IJ-selected λ times ``2**j`` for
         ``j = 1, 0, -1, ..., -(k-2)`` (k candidates) and at λ = 0, score each
         refit on the validation data, and select among them with ``selection``
-        and ``tolerance`` (k + 1 refits). Use it when the refitted model leaves
+        (k + 1 refits). Use it when the refitted model leaves
         the regime where the IJ is accurate (large drop-K edits of nets).
-    fairness, weighting, hessian, curvature, damping, lambdas, n_steps, update, \
-gap_data, selection, tolerance, max_gap, validation_fraction, prefit, sensitive_column, \
-drop_sensitive, simjack_features, simjack_epsilon, cg_tol, cg_maxiter, memory_budget, device, \
-adapter_kwargs, random_state, verbose
-        As in :class:`FairIJClassifier`.
+    fairness, weighting, solver, selection, validation_fraction, sensitive_column, \
+drop_sensitive, random_state, verbose
+        As in :class:`FairIJClassifier`. A pre-trained influence model is
+        given as a ``FrozenEstimator`` (then ``fit`` needs validation data).
 
     Attributes
     ----------
@@ -123,102 +125,51 @@ adapter_kwargs, random_state, verbose
     True
     """
 
+    _parameter_constraints = {
+        **BaseFairInfluence._parameter_constraints,
+        "influence_estimator": "no_validation",
+        "n_rounds": [Interval(Integral, 1, None, closed="left")],
+        "refit_candidates": [Interval(Integral, 1, None, closed="left")],
+    }
+
     def __init__(
         self,
         estimator=None,
         *,
         influence_estimator=None,
-        n_rounds=1,
-        refit_candidates=1,
         fairness="demographic_parity",
         weighting="ijack",
-        hessian="cg",
-        curvature="gauss_newton",
-        damping="auto",
-        lambdas=None,
-        n_steps=1,
-        update="auto",
-        gap_data="pooled",
+        solver="cg",
         selection="one_se",
-        tolerance=0.02,
-        max_gap=None,
+        n_rounds=1,
+        refit_candidates=1,
         validation_fraction=0.3,
-        prefit=False,
         sensitive_column=None,
         drop_sensitive=False,
-        simjack_features=None,
-        simjack_epsilon=1.0,
-        cg_tol=1e-3,
-        cg_maxiter=100,
-        memory_budget=None,
-        device="cpu",
-        adapter_kwargs=None,
         random_state=None,
         verbose=0,
     ):
         self.estimator = estimator
         self.influence_estimator = influence_estimator
-        self.n_rounds = n_rounds
-        self.refit_candidates = refit_candidates
         self.fairness = fairness
         self.weighting = weighting
-        self.hessian = hessian
-        self.curvature = curvature
-        self.damping = damping
-        self.lambdas = lambdas
-        self.n_steps = n_steps
-        self.update = update
-        self.gap_data = gap_data
+        self.solver = solver
         self.selection = selection
-        self.tolerance = tolerance
-        self.max_gap = max_gap
+        self.n_rounds = n_rounds
+        self.refit_candidates = refit_candidates
         self.validation_fraction = validation_fraction
-        self.prefit = prefit
         self.sensitive_column = sensitive_column
         self.drop_sensitive = drop_sensitive
-        self.simjack_features = simjack_features
-        self.simjack_epsilon = simjack_epsilon
-        self.cg_tol = cg_tol
-        self.cg_maxiter = cg_maxiter
-        self.memory_budget = memory_budget
-        self.device = device
-        self.adapter_kwargs = adapter_kwargs
         self.random_state = random_state
         self.verbose = verbose
 
-    def fit(
-        self,
-        X,
-        y,
-        *,
-        sensitive_features=None,
-        sample_weight=None,
-        X_val=None,
-        y_val=None,
-        sensitive_features_val=None,
-    ):
-        """Compute influence-based weights and refit the estimator with them.
+    def _final(self):
+        """The model refitted with the weights: the final step of a Pipeline; a
+        frozen model is refitted."""
+        return unwrap(LogisticRegression() if self.estimator is None else self.estimator)[2]
 
-        Parameters
-        ----------
-        X, y, sensitive_features, X_val, y_val, sensitive_features_val
-            As in :meth:`FairIJClassifier.fit`.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the training rows (e.g. survey weights): used in every
-            fit and in the training loss of the influences; the refit uses
-            ``sample_weight * sample_weight_``.
-
-        Returns
-        -------
-        self : FairReweighter
-        """
-        if int(self.n_rounds) < 1:
-            raise ValueError(f"n_rounds must be >= 1, got {self.n_rounds}.")
-        n_candidates = int(self.refit_candidates)
-        if n_candidates < 1:
-            raise ValueError(f"refit_candidates must be >= 1, got {self.refit_candidates}.")
-        # the weights go to the final step of a Pipeline; a frozen model is refitted
-        final = unwrap(LogisticRegression() if self.estimator is None else self.estimator)[2]
+    def _influence_model(self):
+        final = self._final()
         if not kind(final).accepts_weights(final):
             raise TypeError(NO_SAMPLE_WEIGHT.format(name=type(final).__name__))
         proxy = self.influence_estimator
@@ -230,46 +181,44 @@ adapter_kwargs, random_state, verbose
                     f"[{type(self).__name__}] {type(final).__name__} has no gradients: "
                     "influences from a LogisticRegression proxy"
                 )
-        influence_model, prefit, split, seed, lambdas = self._prepare_fit(
-            X,
-            y,
-            sensitive_features,
-            sample_weight,
-            (X_val, y_val, sensitive_features_val),
-            estimator=proxy,
-        )
-        self.influence_estimator_ = influence_model
+        return self.estimator if proxy is None else proxy
+
+    def _fit(self, model, model_spec, split, settings):
+        """Weights from the influences of the trained model, then refits."""
+        self.influence_estimator_ = model_spec
+        final = self._final()
         X_tr, y_tr, user_w = split.X_train, split.y_train, split.w_train
 
         def refit(estimator, weights):
             total = weights if user_w is None else user_w * weights
-            return self._fit_base(estimator, False, X_tr, y_tr, sample_weight=total, seed=seed)
+            return self._fit_base(estimator, False, X_tr, y_tr, sample_weight=total)
 
-        model = self._fit_base(influence_model, prefit, X_tr, y_tr, user_w, seed=seed)
-        self.initial_estimator_ = model
-        self.train_indices_ = split.train_indices
         self.refit_path_ = None
         reason = self._unmeasurable_reason(split)
         if reason is not None:
             self._leave_unedited(refit(final, np.ones(len(X_tr))), split, reason)
             self.lambdas_ = [0.0]
-            return self
+            return
         weights, self.lambdas_ = np.ones(len(X_tr)), []
         for round_ in range(int(self.n_rounds)):
             trained_with = weights if user_w is None else user_w * weights
             if round_ == 0 and user_w is None:
                 trained_with = None
-            result = self._influence_path(model, split, lambdas, sample_weight=trained_with)
-            path, weights_at = result.path, result.weights_at
+            result = _engine.influence_path(model, split, settings, sample_weight=trained_with)
+            path = result.path
             index = self._select(path)
             if round_ + 1 < int(self.n_rounds):
-                weights = _combined_weights(weights, weights_at, index)
+                weights = _combined_weights(weights, path.weights, index)
                 self.lambdas_.append(float(path["lambda"][index]))
-                model = refit(influence_model, weights)
+                model = refit(model_spec, weights)
         outcome = (path, index)
-        if n_candidates > 1 and path["lambda"][index] > 0 and not callable(self.selection):
+        if (
+            int(self.refit_candidates) > 1
+            and path["lambda"][index] > 0
+            and self.selection_.name != "custom"
+        ):
             index, self.estimator_, weights = self._select_by_refits(
-                refit, final, split, path, index, partial(_combined_weights, weights, weights_at)
+                refit, final, split, path, index, partial(_combined_weights, weights, path.weights)
             )
             refit_lambdas = self.refit_path_["lambda"]
             outcome = (
@@ -277,19 +226,14 @@ adapter_kwargs, random_state, verbose
                 int(np.flatnonzero(refit_lambdas == path["lambda"][index])[0]),
             )
         else:
-            weights = _combined_weights(weights, weights_at, index)
+            weights = _combined_weights(weights, path.weights, index)
             self.estimator_ = refit(final, weights)
+        self._set_path(result, index)
         self.lambdas_.append(float(path["lambda"][index]))
-        self.sample_weight_ = weights
-        self.influences_ = result.influences
         self.lambda_ = self.lambdas_[-1]
-        self.path_ = path
-        self.best_index_ = index
-        self.path_thetas_ = result.thetas.detach().cpu()
-        self.damping_, self.update_ = result.damping, result.update
+        self.sample_weight_ = weights
         self._wrap_pipelines()
         self._record_outcome(*outcome)
-        return self
 
     def _select_by_refits(self, refit, final, split, path, index, weights_of):
         """Refit at several λ of the IJ path and select among the refits.
@@ -319,12 +263,10 @@ adapter_kwargs, random_state, verbose
 
         refit_path = {"lambda": lams[candidates]}
         refit_path.update(
-            _path.evaluate_path(positive, models, X_val, split.y_val, split.g_val, self.fairness)
+            _path.evaluate_path(positive, models, X_val, split.y_val, split.g_val, self.criterion_)
         )
         self.refit_path_ = refit_path
-        chosen = _path.select_lambda(
-            refit_path, self.selection, self.tolerance, max_gap=self.max_gap
-        )
+        chosen = self.selection_.select(refit_path)
         return candidates[chosen], models[chosen], candidate_weights[chosen]
 
     def fit_resample(self, X, y, *, sensitive_features=None):
@@ -339,8 +281,9 @@ adapter_kwargs, random_state, verbose
         X_resampled : ndarray
         y_resampled : ndarray
         """
-        if self.weighting not in ("fair_ij", "drop_upweight"):
-            raise ValueError(NO_RESAMPLE.format(rule=self.weighting))
+        rule = check_rule(self.weighting)
+        if rule.linear:
+            raise ValueError(NO_RESAMPLE.format(rule=rule.name))
         self.fit(X, y, sensitive_features=sensitive_features)
         X_arr = self._model_inputs(X)[self.train_indices_]
         y_arr = np.asarray(y).reshape(-1)[self.train_indices_]
@@ -370,12 +313,6 @@ adapter_kwargs, random_state, verbose
         """Decision function of the refitted estimator."""
         X = self._prepare(X)
         return self.final_estimator_.decision_function(X)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False
-        tags.classifier_tags.poor_score = True
-        return tags
 
 
 def _combined_weights(weights, weights_at, index):

@@ -12,18 +12,25 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.frozen import FrozenEstimator
 
-from .. import FairIJClassifier, FairReweighter
-from .._path import select_lambda
+from .. import FairIJClassifier, FairReweighter, WithinTolerance
 from ..adapters import get_adapter
-from ..influence import fairness_value_and_gradient
+from ..influence import CG, DiagonalFisher, fairness_value_and_gradient
+from ..metrics import DemographicParity, EqualizedOdds, EqualOpportunity
+from ..weighting import IJack
 from ._protocol import make_mlp
 
 FAIRNESS = {"dp": "demographic_parity", "eo": "equalized_odds", "deo": "equal_opportunity"}
+CRITERIA = {
+    "demographic_parity": DemographicParity,
+    "equalized_odds": EqualizedOdds,
+    "equal_opportunity": EqualOpportunity,
+}
 
 # The setting recommended for nets before damping="auto", update="auto" and
 # gap_data="pooled" became the defaults (rows ijack_fisher_pooled and older).
-PREVIOUS = dict(damping=3e-2, update="fisher", gap_data="pooled")
+PREVIOUS = dict(solver=CG(damping=3e-2), weighting=IJack(update="fisher"), gap_data="pooled")
 
 
 @dataclass
@@ -64,12 +71,15 @@ def erm(ctx):
     return Fitted(lambda X, s: ctx.erm.predict(X), ctx.erm_seconds)
 
 
-def _ij(weighting, **overrides):
+def _ij(weighting, *, solver="cg", gap_data="pooled"):
     def method(ctx):
         X, y, _ = ctx.train
-        params = dict(overrides)
         clf = FairIJClassifier(
-            ctx.erm, prefit=True, fairness=ctx.fairness, weighting=weighting, **params
+            ctx.erm,
+            prefit=True,
+            fairness=CRITERIA[ctx.fairness](gap_data=gap_data),
+            weighting=weighting,
+            solver=solver,
         )
         clf, seconds = _timed(lambda: clf.fit(X, y, **_fit_kwargs(ctx)))
         return Fitted(lambda X, s: clf.predict(X), seconds)
@@ -82,8 +92,7 @@ def _refit(weighting, refit_candidates=1):
         X, y, _ = ctx.train
         rw = FairReweighter(
             make_mlp(X.shape[1], ctx.seed),
-            influence_estimator=ctx.erm,
-            prefit=True,
+            influence_estimator=FrozenEstimator(ctx.erm),
             fairness=ctx.fairness,
             weighting=weighting,
             refit_candidates=refit_candidates,
@@ -100,9 +109,8 @@ def finetune(ctx, *, n_steps=300, lr=1e-3, every=5, tolerance=0.02):
     Adam steps on F(θ) from θ̂; the step count is chosen with the same validation
     rule as the influence methods (lowest gap within ``tolerance`` accuracy).
     """
-    from .._path import evaluate_path
-
     (Xv, yv, sv) = ctx.val
+    criterion = CRITERIA[ctx.fairness]()
 
     def run():
         adapter = get_adapter(ctx.erm)
@@ -126,9 +134,14 @@ def finetune(ctx, *, n_steps=300, lr=1e-3, every=5, tolerance=0.02):
                 snapshots.append(theta.detach().clone())
         thetas = torch.stack(snapshots)
 
-        path = {"lambda": np.arange(len(snapshots)) * every}
-        path.update(evaluate_path(adapter.positive, thetas, X_t, yv, sv, ctx.fairness))
-        index = select_lambda(path, "tolerance", tolerance, warn=False)
+        positive = adapter.positive(X_t, thetas)
+        path = {
+            "lambda": np.arange(len(snapshots)) * every,
+            "val_accuracy": (positive == (yv == 1)).mean(1),
+            "val_gap": np.array([criterion.gap(yv, p, sensitive_features=sv) for p in positive]),
+            "val_positive_rate": positive.mean(1),
+        }
+        index = WithinTolerance(tolerance).select(path, warn=False)
         return adapter.with_parameters(thetas[index])
 
     model, seconds = _timed(run)
@@ -232,11 +245,13 @@ METHODS = {
     # the defaults: damping="auto", update="auto" (Fisher for nets), gap_data="pooled"
     "ijack": _ij("ijack"),
     # earlier settings: the jackknife update and validation-only gaps with damping 3e-2
-    "ijack_jackknife": _ij("ijack", damping=3e-2, update="jackknife", gap_data="validation"),
+    "ijack_jackknife": _ij(
+        IJack(update="jackknife"), solver=CG(damping=3e-2), gap_data="validation"
+    ),
     # I-JACK's update in its Fisher limit (Eq. 13 of Ghosh et al.): −λ H⁻¹ g
-    "ijack_fisher": _ij("ijack", damping=3e-2, update="fisher", gap_data="validation"),
+    "ijack_fisher": _ij(IJack(update="fisher"), solver=CG(damping=3e-2), gap_data="validation"),
     # ... with the gap values and the selection's gaps on training + validation rows
-    "ijack_fisher_pooled": _ij("ijack", **PREVIOUS),
+    "ijack_fisher_pooled": _ij(**PREVIOUS),
     "simjack": _ij("simjack"),
     # drop-K edits of a net leave the regime where the IJ predicts a refit well:
     # λ is chosen among 3 multiples of the IJ choice by actual refits
@@ -244,7 +259,7 @@ METHODS = {
     "drop_upweight_refit": _refit("drop_upweight", refit_candidates=3),
     "ijack_refit": _refit("ijack"),
     "simjack_refit": _refit("simjack"),
-    "ijack_diagonal": _ij("ijack", hessian="diagonal", damping=1e-2, update="jackknife"),
+    "ijack_diagonal": _ij(IJack(update="jackknife"), solver=DiagonalFisher(damping=1e-2)),
     "finetune": finetune,
     "kamiran_calders": kamiran_calders,
     "expgrad": exponentiated_gradient,

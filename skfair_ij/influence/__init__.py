@@ -4,6 +4,7 @@ No scikit-learn logic lives here; adapters translate concrete models into a
 :class:`BinaryModelProblem` and estimators call these functions.
 """
 
+from ..metrics._criteria import FAIRNESS_CRITERIA
 from ._curvature import (
     CURVATURE_METHODS,
     CURVATURE_PRODUCTS,
@@ -23,14 +24,19 @@ from ._problem import (
     logit_jacobian,
     per_sample_grads,
 )
+from ._solvers import CG, DiagonalFisher, Exact, Identity, Solver
 from ._surrogates import (
-    FAIRNESS_CRITERIA,
     fairness_surrogate,
     fairness_value_and_gradient,
     gap_from_cell_means,
 )
 
 __all__ = [
+    "CG",
+    "DiagonalFisher",
+    "Exact",
+    "Identity",
+    "Solver",
     "CURVATURE_METHODS",
     "CURVATURE_PRODUCTS",
     "DEFAULT_MEMORY_BUDGET",

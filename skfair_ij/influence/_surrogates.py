@@ -10,37 +10,19 @@ label. With G groups:
 * ``equal_opportunity``:  cells = (group, label=1);  F = max_g m_{g,1} − min_g m_{g,1}
 * ``error_rate``:         cells = groups, on the soft error.
 
-For two groups these are DESIGN §2's absolute gaps; for more, the largest gap
+For two groups these are the absolute gaps; for more, the largest gap
 between any two groups. Because F depends on the data only through cell means,
 its gradient streams: one pass for the means, one for ``Σ_n c_n ∇θ h_n``.
 """
 
 import torch
 
+from ..metrics._criteria import check_criterion
+
 SINGLE_GROUP_VALIDATION = (
     "The validation data hold a single group; the fairness gap (and its gradient) "
     "needs at least two groups."
 )
-FAIRNESS_CRITERIA = ("demographic_parity", "equalized_odds", "equal_opportunity", "error_rate")
-
-
-def _cells(criterion, groups, y, n_groups):
-    """Cell index of each sample (−1 = not used) and the cell grid shape."""
-    if criterion in ("demographic_parity", "error_rate"):
-        return groups.clone(), (n_groups,)
-    if criterion == "equalized_odds":
-        return groups * 2 + y.long(), (n_groups, 2)
-    if criterion == "equal_opportunity":
-        return torch.where(y > 0.5, groups, torch.full_like(groups, -1)), (n_groups,)
-    raise ValueError(
-        f"Unknown fairness criterion {criterion!r}; choose one of {FAIRNESS_CRITERIA}."
-    )
-
-
-def _soft_values(criterion, proba, y):
-    if criterion == "error_rate":
-        return y * (1 - proba) + (1 - y) * proba
-    return proba
 
 
 def gap_from_cell_means(means, shape):
@@ -107,8 +89,8 @@ def fairness_surrogate(proba, y, groups, criterion, n_groups=None, weight=None):
         Labels in {0, 1}.
     groups : LongTensor of shape (n,)
         Group code of each sample, in ``0 .. n_groups - 1``.
-    criterion : str
-        One of ``FAIRNESS_CRITERIA``.
+    criterion : str or FairnessCriterion
+        A criterion of :mod:`skfair_ij.metrics` or its name.
     n_groups : int, default=None
         Number of groups (``groups.max() + 1`` when None).
     weight : Tensor of shape (n,), default=None
@@ -128,13 +110,14 @@ def fairness_surrogate(proba, y, groups, criterion, n_groups=None, weight=None):
     >>> round(float(fairness_surrogate(proba, y, groups, "demographic_parity")), 4)
     0.5
     """
+    criterion = check_criterion(criterion)
     n_groups = int(groups.max()) + 1 if n_groups is None else n_groups
-    cells, shape = _cells(criterion, groups, y, n_groups)
+    cells, shape = criterion.cells(groups, y, n_groups)
     n_cells = int(torch.tensor(shape).prod())
     w = torch.ones_like(proba) if weight is None else weight.to(proba)
     w = torch.where(cells >= 0, w, torch.zeros_like(w))
     index = cells.clamp(min=0)
-    values = _soft_values(criterion, proba, y)
+    values = criterion.soft_values(proba, y)
     totals = torch.zeros(n_cells, dtype=proba.dtype, device=proba.device).index_add(0, index, w)
     sums = torch.zeros_like(totals).index_add(0, index, w * values)
     means = torch.where(totals > 0, sums / totals.clamp(min=1e-300), torch.nan)
@@ -150,7 +133,7 @@ def _cell_sums(logit_fn, theta, X, y, index, w, criterion, n_cells, chunk_size):
         for start in range(0, len(y), chunk_size):
             rows = slice(start, min(start + chunk_size, len(y)))
             proba = torch.sigmoid(logit_fn(theta, X[rows].to(device, dtype)).reshape(-1))
-            values = _soft_values(criterion, proba, y[rows])
+            values = criterion.soft_values(proba, y[rows])
             sums.index_add_(0, index[rows], w[rows] * values)
     return totals, sums
 
@@ -186,7 +169,7 @@ def fairness_value_and_gradient(
     X : Tensor of shape (n, p)
     y : Tensor of shape (n,)
     groups : LongTensor of shape (n,)
-    criterion : str
+    criterion : str or FairnessCriterion
     weight : Tensor of shape (n,), default=None
     chunk_size : int, default=16384
     per_term : bool, default=False
@@ -211,6 +194,7 @@ def fairness_value_and_gradient(
     >>> value, grad.shape
     (0.0, torch.Size([2]))
     """
+    criterion = check_criterion(criterion)
     device, dtype = theta.device, theta.dtype
     y = y.to(device, dtype)
     groups = groups.to(device)
@@ -219,7 +203,7 @@ def fairness_value_and_gradient(
     n_groups = int(groups.max()) + 1
     if value_data is not None:
         n_groups = max(n_groups, int(value_data[2].max()) + 1)
-    cells, shape = _cells(criterion, groups, y, n_groups)
+    cells, shape = criterion.cells(groups, y, n_groups)
     n_cells = int(torch.tensor(shape).prod())
     w = (
         torch.ones(len(y), dtype=dtype, device=device)
@@ -236,7 +220,7 @@ def fairness_value_and_gradient(
     if value_data is not None:
         X2, y2, g2 = value_data
         y2 = y2.to(device, dtype)
-        cells2, _ = _cells(criterion, g2.to(device), y2, n_groups)
+        cells2, _ = criterion.cells(g2.to(device), y2, n_groups)
         w2 = (cells2 >= 0).to(dtype)
         totals2, sums2 = _cell_sums(
             logit_fn, theta, X2, y2, cells2.clamp(min=0), w2, criterion, n_cells, chunk_size
@@ -256,7 +240,7 @@ def fairness_value_and_gradient(
     for rows in steps:
         theta_ = theta.detach().requires_grad_(True)
         proba = torch.sigmoid(logit_fn(theta_, X[rows].to(device, dtype)).reshape(-1))
-        values = _soft_values(criterion, proba, y[rows])
+        values = criterion.soft_values(proba, y[rows])
         for t in range(n_terms):
             (g,) = torch.autograd.grad(
                 (coef[rows, t] * values).sum(), theta_, retain_graph=t + 1 < n_terms

@@ -4,6 +4,13 @@ All metrics take ``(y_true, y_pred, *, sensitive_features, sample_weight=None)``
 and return the largest gap between any two groups (0 is perfectly fair).
 """
 
+from ._criteria import (
+    DemographicParity,
+    EqualizedOdds,
+    EqualOpportunity,
+    ErrorRateParity,
+    FairnessCriterion,
+)
 from ._fairness import (
     demographic_parity_difference,
     equal_opportunity_difference,
@@ -13,6 +20,11 @@ from ._fairness import (
 from ._scorers import constrained_refit, make_fairness_scorer
 
 __all__ = [
+    "DemographicParity",
+    "EqualOpportunity",
+    "EqualizedOdds",
+    "ErrorRateParity",
+    "FairnessCriterion",
     "constrained_refit",
     "demographic_parity_difference",
     "equal_opportunity_difference",

@@ -1,0 +1,275 @@
+"""The computation of a fit: influences of the training rows and the λ path.
+
+Estimators call :func:`influence_path` with validated data (a :class:`Split`)
+and resolved settings (criterion, rule, solver, selection objects); it returns
+the adapter of the trained model and a :class:`LambdaPath`. Model types are
+the adapters' business.
+"""
+
+import time
+import warnings
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from sklearn.base import clone
+
+from . import _path
+from .adapters import fit_inputs, get_adapter
+from .influence import fairness_value_and_gradient
+
+OVERFIT_WARNING = (
+    "gap_data='pooled' measures the gaps on the training rows too, but the model's "
+    "training accuracy ({train:.3f}) exceeds its validation accuracy ({val:.3f}) by "
+    "{diff:.3f}: its training gaps are likely biased. Use gap_data='validation'."
+)
+OVERFIT_MARGIN = 0.05
+FEATURE_MISMATCH = (
+    "The model does not accept X: {detail}. A pre-trained model must be trained on the "
+    "same columns as X (without the sensitive column when drop_sensitive=True)."
+)
+
+
+class Settings(NamedTuple):
+    """The resolved options of a fit."""
+
+    criterion: object
+    rule: object
+    solver: object
+    selection: object
+    adapter_kwargs: dict
+    log: object  # log(message, start)
+
+
+class InfluenceResult(NamedTuple):
+    adapter: object
+    path: _path.LambdaPath
+    damping: float  # the damping used (resolved from "auto")
+    update: str  # the update used (resolved from "auto")
+
+
+def influence_path(model, split, settings, *, sample_weight=None):
+    """Influences of the training rows and the λ path of the weighting rule.
+
+    For the linear rules with the adaptive grid, the path may continue in up
+    to ``n_steps`` segments: when the selected point lies inside the current
+    segment, the model is linearised again there (new fairness gradient,
+    influences and direction) and a new segment starts from it. The gap of a
+    criterion with several terms (equalized odds) has kinks where one term
+    crosses zero; a new segment follows the gradient past them.
+
+    With ``gap_data="pooled"``, the training rows join the validation rows in
+    the gap terms' values and in the path's ``pooled_gap``; the fairness
+    gradient and the accuracy stay on validation data.
+    """
+    criterion, rule, solver, selection = settings[:4]
+    start = time.perf_counter()
+    X_train, y_train, X_val, y_val, g_val = (
+        split.X_train,
+        split.y_train,
+        split.X_val,
+        split.y_val,
+        split.g_val,
+    )
+    adapter = get_adapter(model, device=solver.device, **settings.adapter_kwargs)
+    X_fit = fit_inputs(model, X_train)[0]
+    check_accepts(model, adapter, X_fit)
+    X_val_t = adapter.to_tensor(fit_inputs(model, X_val)[0])
+    update = rule.resolve_update(adapter.convex)
+    budget = {} if solver.memory_budget is None else {"memory_budget": solver.memory_budget}
+    lambdas = _path.check_lambdas(rule.lambdas)
+    features = _simjack_features(rule, adapter, X_train) if rule.name == "simjack" else None
+    n_steps = rule.n_segments
+
+    value_data, extra, min_accuracy = None, None, None
+    if criterion.gap_data == "pooled":
+        X_train_t = adapter.to_tensor(X_fit)
+        value_data = (X_train_t, torch.as_tensor(y_train), torch.as_tensor(split.g_train))
+        extra = (X_train_t, y_train, split.g_train)
+        accuracy = _check_overfit(
+            adapter.positive, adapter.theta, X_train_t, y_train, X_val_t, y_val
+        )
+        min_accuracy = selection.min_accuracy(accuracy)  # pooled gaps of candidates only
+
+    def evaluate(thetas):
+        return _path.evaluate_path(
+            adapter.positive,
+            thetas,
+            X_val_t,
+            y_val,
+            g_val,
+            criterion,
+            pooled=extra,
+            min_accuracy=min_accuracy,
+        )
+
+    def select(columns):
+        gap = "pooled_gap" if "pooled_gap" in columns else "val_gap"
+        return selection.select(columns, gap=gap, warn=False)
+
+    theta = adapter.theta.to(adapter.device)
+    path, thetas, directions, ends = None, None, [], []
+    for step in range(n_steps):
+        problem = adapter.make_problem(
+            X_fit, y_train, sample_weight=sample_weight, theta=theta, **budget
+        )
+        term_values, term_gradients = fairness_value_and_gradient(
+            adapter.logit_fn,
+            theta,
+            X_val_t,
+            torch.as_tensor(y_val),
+            torch.as_tensor(g_val),
+            criterion,
+            per_term=True,
+            value_data=value_data,
+        )
+        if step == 0:
+            damping = solver.resolve_damping(
+                problem, convex=adapter.convex, penalised=adapter.penalised
+            )
+        curvature = solver.curvature(problem, damping)
+        # one solve per gap term; I_n on the whole gap is the sum over terms
+        term_solutions = curvature.solve(term_gradients.T)  # (D, T): H⁻¹ g_t
+        term_influences = -problem.gradient_products(term_solutions)
+        influences = term_influences.sum(1)
+        if step == 0:
+            first_influences = influences.cpu().numpy()
+            settings.log(f"influences of {problem.n_samples} points, D={problem.n_params}", start)
+        if rule.linear:
+            lams, seg_thetas, a = _path.linear_path(
+                problem,
+                curvature,
+                term_influences,
+                term_values,
+                term_gradients,
+                term_solutions,
+                rule.name,
+                lambdas,
+                features=features,
+                epsilon=getattr(rule, "epsilon", 1.0),
+                per_term=lambdas is None,
+                update=update,
+            )
+            directions.append(a)
+            segment = {"lambda_step": lams}
+        else:
+            lams, n_changed, seg_thetas = _path.discrete_path(
+                problem, curvature, influences, rule.name, lambdas
+            )
+            segment = {"lambda_step": lams, "n_changed": n_changed}
+        segment.update(evaluate(seg_thetas))
+        segment["step"] = np.full(len(lams), step)
+        offset = 0.0 if path is None else float(path["lambda"][-1])
+        segment["lambda"] = lams + offset
+        if path is None:
+            path, thetas = segment, seg_thetas
+        else:  # the segment starts at the last point of the path
+            path = {k: np.concatenate([path[k], segment[k][1:]]) for k in path}
+            thetas = torch.cat([thetas, seg_thetas[1:]])
+        if step + 1 == n_steps:
+            break
+        index = len(path["lambda"]) - 1 if selection.name == "custom" else select(path)
+        if path["step"][index] != step or path["lambda_step"][index] == 0:
+            break
+        # continue from the selected point: cut the path there
+        path = {k: v[: index + 1] for k, v in path.items()}
+        thetas = thetas[: index + 1]
+        ends.append(float(path["lambda_step"][index]))
+        theta = thetas[index]
+
+    if rule.linear and lambdas is None and selection.name != "custom":
+        path, thetas = refine(path, thetas, select(path), evaluate)
+    settings.log(f"λ path of {len(path['lambda'])} points in {len(directions) or 1} step(s)", start)
+    lambda_path = _path.LambdaPath(
+        path,
+        thetas.detach(),
+        rule=rule.name,
+        influences=first_influences,
+        directions=directions,
+        ends=ends,
+    )
+    return InfluenceResult(adapter, lambda_path, damping, update)
+
+
+def refine(path, thetas, index, evaluate):
+    """Zoom in on both sides of the selected point of a piecewise-linear path.
+
+    Between consecutive points a and b the parameters move on the line of b's
+    step, so interpolated points belong to that step, with a local λ running
+    from a's (0 when a ends the previous step) to b's.
+    """
+    last = len(path["lambda"]) - 1
+    t = np.linspace(0, 1, _path.N_REFINE // 2 + 2)[1:-1]
+    pieces, fine_thetas = [], []
+    for a, b in ((max(index - 1, 0), index), (index, min(index + 1, last))):
+        if a == b:
+            continue
+        theta_ab = (
+            thetas[a][None, :]
+            + torch.as_tensor(t, dtype=thetas.dtype, device=thetas.device)[:, None]
+            * (thetas[b] - thetas[a])[None, :]
+        )
+        piece = evaluate(theta_ab)
+        piece["lambda"] = path["lambda"][a] + t * (path["lambda"][b] - path["lambda"][a])
+        start = path["lambda_step"][a] if path["step"][a] == path["step"][b] else 0.0
+        piece["lambda_step"] = start + t * (path["lambda_step"][b] - start)
+        piece["step"] = np.full(len(t), path["step"][b])
+        pieces.append(piece)
+        fine_thetas.append(theta_ab)
+    if not pieces:
+        return path, thetas
+    order = np.argsort(
+        np.concatenate([path["lambda"]] + [p["lambda"] for p in pieces]), kind="stable"
+    )
+    path = {k: np.concatenate([path[k]] + [p[k] for p in pieces])[order] for k in path}
+    thetas = torch.cat([thetas, *fine_thetas])[torch.as_tensor(order)]
+    return path, thetas
+
+
+def _check_overfit(predict_positive, theta, X_train, y_train, X_val, y_val):
+    """Warn when training gaps are likely biased by overfitting.
+
+    Returns the validation accuracy of the unedited model (the reference of
+    the accuracy tolerance).
+    """
+    accuracies = [
+        float(np.mean(predict_positive(X, theta[None])[0] == (np.asarray(y) == 1)))
+        for X, y in ((X_train, y_train), (X_val, y_val))
+    ]
+    if accuracies[0] - accuracies[1] > OVERFIT_MARGIN:
+        warnings.warn(
+            OVERFIT_WARNING.format(
+                train=accuracies[0], val=accuracies[1], diff=accuracies[0] - accuracies[1]
+            ),
+            UserWarning,
+            stacklevel=6,
+        )
+    return accuracies[1]
+
+
+def _simjack_features(rule, adapter, X_train):
+    transformer = rule.features
+    if transformer is None:
+        features = adapter.features(fit_inputs(adapter.model, X_train)[0])
+        return features.double().cpu().numpy()
+    if callable(transformer) and not hasattr(transformer, "transform"):
+        return np.asarray(transformer(X_train), dtype=float)
+    try:
+        return np.asarray(transformer.transform(X_train), dtype=float)
+    except Exception:  # unfitted transformer: fit a clone on the training rows
+        return np.asarray(clone(transformer).fit_transform(X_train), dtype=float)
+
+
+def check_accepts(model, adapter, X):
+    """A clear error when the model cannot take X (e.g. a pre-trained model
+    trained on other columns)."""
+    expected = getattr(model, "n_features_in_", None)
+    if expected is not None and expected != X.shape[1]:
+        raise ValueError(
+            FEATURE_MISMATCH.format(detail=f"it expects {expected} features, X has {X.shape[1]}")
+        )
+    try:
+        adapter.decision_function(X[:2])
+    except (RuntimeError, ValueError) as exc:
+        detail = f"X has {X.shape[1]} features and a forward pass fails ({exc})"
+        raise ValueError(FEATURE_MISMATCH.format(detail=detail)) from exc
