@@ -16,13 +16,14 @@ from sklearn.linear_model import LogisticRegression
 
 from skfair_ij import FairIJClassifier
 from skfair_ij.datasets import make_biased_classification
+from skfair_ij.weighting import IJack
 
 X_all, y_all, s_all = make_biased_classification(
     1200, 2, bias=2.0, proxy_strength=2.0, random_state=0
 )
 X, y, s = X_all[:600], y_all[:600], s_all[:600]
 X_val, y_val, s_val = X_all[600:], y_all[600:], s_all[600:]
-clf = FairIJClassifier(LogisticRegression(), hessian="exact", lambdas=[0.0])
+clf = FairIJClassifier(LogisticRegression(), solver="exact", weighting=IJack(lambdas=[0.0]))
 clf.fit(X, y, sensitive_features=s, X_val=X_val, y_val=y_val, sensitive_features_val=s_val)
 influence = clf.influences_
 

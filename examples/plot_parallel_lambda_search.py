@@ -21,13 +21,18 @@ from sklearn.model_selection import GridSearchCV
 
 from skfair_ij import FairIJClassifier
 from skfair_ij.datasets import make_biased_classification
+from skfair_ij.influence import CG
 from skfair_ij.metrics import make_fairness_scorer
 
 X, y, s = make_biased_classification(4000, 10, bias=2.0, random_state=0)
 sklearn.set_config(enable_metadata_routing=True)
 search = GridSearchCV(
-    FairIJClassifier(LogisticRegression(), random_state=0),
-    {"weighting": ["ijack", "simjack", "fair_ij", "drop_upweight"], "damping": [1e-3, 1e-2, 1e-1]},
+    FairIJClassifier(LogisticRegression(), solver=CG(), random_state=0),
+    # the option objects' own parameters are searched like a pipeline's steps'
+    {
+        "weighting": ["ijack", "simjack", "fair_ij", "drop_upweight"],
+        "solver__damping": [1e-3, 1e-2, 1e-1],
+    },
     scoring={"accuracy": "accuracy", "dp": make_fairness_scorer()},
     refit=False,
     cv=3,
@@ -55,7 +60,7 @@ sklearn.set_config(enable_metadata_routing=False)
 
 # %%
 table = pd.DataFrame(search.cv_results_)[
-    ["param_weighting", "param_damping", "mean_test_accuracy", "mean_test_dp"]
+    ["param_weighting", "param_solver__damping", "mean_test_accuracy", "mean_test_dp"]
 ]
 print(table.round(3).to_string(index=False))
 table.plot.scatter(x="mean_test_dp", y="mean_test_accuracy", title="candidates (CV means)")

@@ -21,6 +21,7 @@ from sklearn.pipeline import make_pipeline
 from skfair_ij import FairIJClassifier
 from skfair_ij.datasets import make_biased_classification
 from skfair_ij.metrics import demographic_parity_difference
+from skfair_ij.weighting import SimJack
 
 X_all, y_all, s_all = make_biased_classification(
     7000, 8, bias=2.0, proxy_strength=3.0, random_state=0
@@ -36,9 +37,7 @@ models = {
     "I-JACK": FairIJClassifier(LogisticRegression(), weighting="ijack"),
     "SIM-JACK (encoder)": FairIJClassifier(
         LogisticRegression(),
-        weighting="simjack",
-        simjack_features=encoder,
-        simjack_epsilon=1.0,
+        weighting=SimJack(features=encoder, epsilon=1.0),
     ),
 }
 for model in models.values():

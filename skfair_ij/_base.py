@@ -120,6 +120,11 @@ class BaseFairInfluence(InputsMixin, ClassifierMixin, MetaEstimatorMixin, BaseEs
         self.initial_estimator_ = model
         self.train_indices_ = split.train_indices
         self._fit(model, model_spec, split, settings)
+        final = self.final_estimator_
+        # a model without predict_proba predicts through its adapter, made once
+        self._predict_adapter = (
+            None if kind(final).native_predict else get_adapter(final, **settings.adapter_kwargs)
+        )
         del self._torch_seed
         return self
 
@@ -278,10 +283,11 @@ class BaseFairInfluence(InputsMixin, ClassifierMixin, MetaEstimatorMixin, BaseEs
         return tags
 
 
-def model_positive_proba(model, X, adapter_kwargs=None):
-    """P(positive) of a trained model on its final-step features."""
+def model_positive_proba(model, X, adapter=None):
+    """P(positive) of a trained model on its final-step features (through its
+    ``adapter`` when the model has no ``predict_proba``)."""
     if not kind(model).native_predict:
-        return expit(get_adapter(model, **(adapter_kwargs or {})).decision_function(X))
+        return expit(adapter.decision_function(X))
     Xf, _ = fit_inputs(model, X)
     return np.asarray(model.predict_proba(Xf))[:, 1].astype(np.float64)
 

@@ -198,6 +198,5 @@ class FairIJClassifier(BaseFairInfluence):
         self._record_outcome(result.path, index)
 
     def _positive_proba(self, X):
-        return model_positive_proba(
-            self.final_estimator_, self._model_inputs(X), self.adapter_kwargs
-        )
+        X = self._model_inputs(X)  # checks that the classifier is fitted
+        return model_positive_proba(self.final_estimator_, X, self._predict_adapter)

@@ -11,6 +11,7 @@ from skfair_ij import FairIJClassifier, FairReweighter
 from skfair_ij.adapters import ModelAdapter, get_adapter, register_adapter, unregister_adapter
 from skfair_ij.datasets import make_biased_classification
 from skfair_ij.metrics import demographic_parity_difference
+from skfair_ij.weighting import IJack
 
 
 class TinyLogit(ClassifierMixin, BaseEstimator):
@@ -109,9 +110,9 @@ def test_registered_edit_is_the_weighted_refit(data, registered):
     """Through the user's adapter, the IJ edit is the first-order refit."""
     X, y, s, Xv, yv, sv = data
     kw = dict(sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
-    probe = FairIJClassifier(TinyLogit(), lambdas=[1.0]).fit(X, y, **kw)
+    probe = FairIJClassifier(TinyLogit(), weighting=IJack(lambdas=[1.0])).fit(X, y, **kw)
     lam = 0.005 / np.abs(probe.influences_).max()
-    clf = FairIJClassifier(TinyLogit(), lambdas=[lam]).fit(X, y, **kw)
+    clf = FairIJClassifier(TinyLogit(), weighting=IJack(lambdas=[lam])).fit(X, y, **kw)
     refit = TinyLogit().fit(X, y, sample_weight=clf.sample_weight_)
     base = clf.initial_estimator_
     edit = np.append(clf.estimator_.w_ - base.w_, clf.estimator_.b_ - base.b_)

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from skfair_ij import FairIJClassifier
+from skfair_ij import FairIJClassifier, MaxGap, OneSE
 from skfair_ij.benchmark import adult_splits, make_mlp
+from skfair_ij.influence import CG
 from skfair_ij.metrics import demographic_parity_difference, equalized_odds_difference
 
 RULES = ["ijack", "simjack", "fair_ij", "drop_upweight"]
@@ -46,7 +47,12 @@ def test_rule_lowers_test_gap_on_adult(split, models, model, fairness, weighting
     if model == "logreg":
         X, Xv, Xt = (a.astype(np.float64) for a in (X, Xv, Xt))
     clf = FairIJClassifier(
-        base, prefit=True, fairness=fairness, weighting=weighting, damping=3e-2, tolerance=TOLERANCE
+        base,
+        prefit=True,
+        fairness=fairness,
+        weighting=weighting,
+        solver=CG(damping=3e-2),
+        selection=OneSE(tolerance=TOLERANCE),
     )
     clf.fit(X, y, sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
     gap = GAPS[fairness]
@@ -64,7 +70,8 @@ def test_test_gap_follows_max_gap_on_adult(split):
     kw = dict(sensitive_features=s, X_val=X_val, y_val=y_val, sensitive_features_val=s_val)
     gaps = []
     for eps in (0.15, 0.10, 0.05, 0.02):  # the unedited test DP is 0.19
-        clf = FairIJClassifier(model, prefit=True, max_gap=eps, tolerance=0.05).fit(X, y, **kw)
+        clf = FairIJClassifier(model, prefit=True, selection=MaxGap(eps, tolerance=0.05))
+        clf.fit(X, y, **kw)
         assert clf.fit_status_ == "edited"
         gaps.append(
             demographic_parity_difference(y_test, clf.predict(X_test), sensitive_features=s_test)

@@ -7,8 +7,11 @@ import torch
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 
-from skfair_ij import FairIJClassifier, FairnessWarning, FairReweighter
+from skfair_ij import FairIJClassifier, FairnessWarning, FairReweighter, MaxGap, OneSE
 from skfair_ij.datasets import make_biased_classification
+from skfair_ij.influence import CG, Exact
+from skfair_ij.metrics import DemographicParity
+from skfair_ij.weighting import IJack
 
 ESTIMATORS = [FairIJClassifier, FairReweighter]
 
@@ -29,7 +32,10 @@ def _val(data):
 def test_pretrained_model_needs_unseen_validation_rows(data, Estimator):
     X, y, s, *_ = data
     base = LogisticRegression().fit(X, y)
-    for est in (Estimator(base, prefit=True), Estimator(FrozenEstimator(base))):
+    ests = [Estimator(FrozenEstimator(base))]
+    if "prefit" in Estimator().get_params():
+        ests.append(Estimator(base, prefit=True))
+    for est in ests:
         with pytest.raises(ValueError, match="pass rows it did not see as X_val"):
             est.fit(X, y, sensitive_features=s)
 
@@ -54,11 +60,15 @@ def test_pretrained_influences_use_every_training_row(data):
 @pytest.mark.parametrize(
     "params, match",
     [
-        (dict(tolerance=-0.1), "tolerance must be a number >= 0"),
-        (dict(max_gap=-0.1), "max_gap must be None or a number >= 0"),
-        (dict(memory_budget=0), "memory_budget must be None or a positive"),
-        (dict(memory_budget=-5), "memory_budget must be None or a positive"),
-        (dict(damping="big"), "damping must be 'auto' or a number"),
+        (dict(selection=OneSE(tolerance=-0.1)), "'tolerance' parameter of OneSE"),
+        (dict(selection=MaxGap(-0.1)), "'max_gap' parameter of MaxGap"),
+        (dict(solver=CG(memory_budget=0)), "'memory_budget' parameter of CG"),
+        (dict(solver=Exact(memory_budget=-5)), "'memory_budget' parameter of Exact"),
+        (dict(solver=CG(damping="big")), "'damping' parameter of CG"),
+        (dict(weighting=IJack(n_steps=0)), "'n_steps' parameter of IJack"),
+        (dict(fairness=DemographicParity(gap_data="train")), "'gap_data' parameter"),
+        (dict(weighting="newton"), "'weighting' parameter of"),
+        (dict(validation_fraction=1.5), "'validation_fraction' parameter of"),
     ],
 )
 def test_bad_options_are_named(data, Estimator, params, match):
@@ -71,7 +81,7 @@ def test_bad_options_are_named(data, Estimator, params, match):
 def test_cuda_without_cuda_is_a_clear_error(data):
     X, y, s, *_ = data
     with pytest.raises(ValueError, match="torch.cuda.is_available"):
-        FairIJClassifier(device="cuda").fit(X, y, sensitive_features=s)
+        FairIJClassifier(solver=CG(device="cuda")).fit(X, y, sensitive_features=s)
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
@@ -80,7 +90,8 @@ def test_one_class_y_is_a_clear_error(data, Estimator, prefit):
     X, y, s, *_ = data
     base = LogisticRegression().fit(X, y)
     with pytest.raises(ValueError, match="needs samples of 2 classes in y; got only class 1"):
-        Estimator(base, prefit=prefit).fit(X, np.ones_like(y), sensitive_features=s, **_val(data))
+        model = FrozenEstimator(base) if prefit else base
+        Estimator(model).fit(X, np.ones_like(y), sensitive_features=s, **_val(data))
 
 
 def test_pretrained_model_with_other_features_is_a_clear_error(data):
@@ -113,10 +124,10 @@ def test_sample_weight_enters_the_base_fit_and_the_influences(data):
     X, y, s, *_ = data
     w = np.random.default_rng(1).uniform(0.2, 3.0, len(X))
     kw = dict(sensitive_features=s, **_val(data))
-    clf = FairIJClassifier(lambdas=[0.005]).fit(X, y, sample_weight=w, **kw)
+    clf = FairIJClassifier(weighting=IJack(lambdas=[0.005])).fit(X, y, sample_weight=w, **kw)
     reference = LogisticRegression().fit(X, y, sample_weight=w)
     np.testing.assert_allclose(clf.initial_estimator_.coef_, reference.coef_, rtol=1e-6)
-    unweighted = FairIJClassifier(lambdas=[0.005]).fit(X, y, **kw)
+    unweighted = FairIJClassifier(weighting=IJack(lambdas=[0.005])).fit(X, y, **kw)
     assert not np.allclose(clf.influences_, unweighted.influences_)
     # the edit is the IJ of the refit with sample_weight * sample_weight_
     exact = dict(tol=1e-10, max_iter=1000)
@@ -147,7 +158,7 @@ def test_sample_weight_is_routed_in_a_search(data):
             sensitive_features=True, sample_weight=True
         )
         est = est.set_score_request(sample_weight=False)
-        search = GridSearchCV(est, {"tolerance": [0.01, 0.03]}, cv=2)
+        search = GridSearchCV(est, {"selection": [OneSE(0.01), OneSE(0.03)]}, cv=2)
         search.fit(X, y, sensitive_features=s, sample_weight=w)
     best = search.best_estimator_
     reference = LogisticRegression().fit(
@@ -159,7 +170,7 @@ def test_sample_weight_is_routed_in_a_search(data):
 def test_split_keeps_the_weights_of_the_training_rows(data):
     X, y, s, *_ = data
     w = np.arange(1, len(X) + 1, dtype=float)
-    clf = FairIJClassifier(random_state=0, lambdas=[0.0]).fit(
+    clf = FairIJClassifier(random_state=0, weighting=IJack(lambdas=[0.0])).fit(
         X, y, sample_weight=w, sensitive_features=s
     )
     reference = LogisticRegression().fit(
@@ -209,7 +220,7 @@ def test_auto_damping_follows_the_model(data):
     unpenalised = FairIJClassifier(LogisticRegression(penalty=None)).fit(X, y, **kw)
     assert 0 < unpenalised.damping_ < 1e-5
     assert unpenalised.update_ == "jackknife"
-    assert FairIJClassifier(damping=0.1).fit(X, y, **kw).damping_ == 0.1
+    assert FairIJClassifier(solver=CG(damping=0.1)).fit(X, y, **kw).damping_ == 0.1
 
 
 def test_auto_damping_of_a_net_scales_with_its_curvature(data):

@@ -17,9 +17,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skfair_ij import FairIJClassifier, FairReweighter
+from skfair_ij import FairIJClassifier, FairReweighter, MinGap, OneSE, WithinTolerance
 from skfair_ij.datasets import make_biased_classification
-from skfair_ij.metrics import demographic_parity_difference, make_fairness_scorer
+from skfair_ij.influence import CG, Exact
+from skfair_ij.metrics import DemographicParity, demographic_parity_difference, make_fairness_scorer
+from skfair_ij.weighting import FairIJ, IJack
 
 
 def sign_of_first_column(X):
@@ -127,14 +129,14 @@ def biased():
 ESTIMATORS = [FairIJClassifier, FairReweighter]
 RULES = ["ijack", "simjack", "fair_ij", "drop_upweight"]
 RULE_SETTINGS = [dict(weighting=rule) for rule in RULES] + [
-    dict(weighting="ijack", update="fisher"),
-    dict(weighting="ijack", update="fisher", gap_data="pooled"),
-    dict(weighting="fair_ij", gap_data="pooled"),
+    dict(weighting=IJack(update="fisher")),
+    dict(weighting=IJack(update="fisher"), fairness=DemographicParity(gap_data="validation")),
+    dict(weighting="fair_ij", fairness=DemographicParity(gap_data="validation")),
 ]
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-@pytest.mark.parametrize("setting", RULE_SETTINGS, ids=lambda d: "-".join(d.values()))
+@pytest.mark.parametrize("setting", RULE_SETTINGS, ids=lambda d: "-".join(map(str, d.values())))
 def test_rules_lower_validation_gap(biased, Estimator, setting):
     X, y, s, Xv, yv, sv = biased
     est = Estimator(LogisticRegression(), random_state=0, **setting)
@@ -155,9 +157,10 @@ def test_ij_edit_agrees_with_weighted_refit(biased):
     X, y, s, Xv, yv, sv = biased
     base = LogisticRegression(C=1.0, tol=1e-10, max_iter=1000)
     kw = dict(sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
-    probe = FairIJClassifier(base, hessian="exact", damping=0.0, lambdas=[0.0]).fit(X, y, **kw)
+    exact = Exact(damping=0.0)
+    probe = FairIJClassifier(base, solver=exact, weighting=IJack(lambdas=[0.0])).fit(X, y, **kw)
     lam = 0.05 / np.abs(probe.influences_).max()  # ‖w − 1‖∞ = 0.05
-    clf = FairIJClassifier(base, hessian="exact", damping=0.0, lambdas=[lam]).fit(X, y, **kw)
+    clf = FairIJClassifier(base, solver=exact, weighting=IJack(lambdas=[lam])).fit(X, y, **kw)
     assert clf.lambda_ == pytest.approx(lam)
     assert np.abs(clf.sample_weight_ - 1).max() == pytest.approx(0.05)
     refit = clone(base).fit(X, y, sample_weight=clf.sample_weight_)
@@ -166,7 +169,8 @@ def test_ij_edit_agrees_with_weighted_refit(biased):
     actual = np.r_[refit.coef_.ravel(), refit.intercept_]
     assert np.linalg.norm(edited - actual) <= 0.05 * np.linalg.norm(actual - theta0)
     # with a larger λ both the edit and the refit lower the validation gap
-    big = FairIJClassifier(base, hessian="exact", damping=0.0, lambdas=[20 * lam]).fit(X, y, **kw)
+    big = FairIJClassifier(base, solver=exact, weighting=IJack(lambdas=[20 * lam]))
+    big.fit(X, y, **kw)
     refit_big = clone(base).fit(X, y, sample_weight=np.clip(big.sample_weight_, 0, None))
     gap0 = demographic_parity_difference(
         yv, big.initial_estimator_.predict(Xv), sensitive_features=sv
@@ -179,8 +183,9 @@ def test_clone_params_pickle_and_determinism(biased):
     X, y, s, *_ = biased
     clf = FairIJClassifier(LogisticRegression(), weighting="simjack", random_state=3)
     assert clone(clf).get_params()["weighting"] == "simjack"
-    clf.set_params(estimator__C=0.5, tolerance=0.05)
-    assert clf.estimator.C == 0.5 and clf.tolerance == 0.05
+    clf.set_params(estimator__C=0.5, selection=OneSE(tolerance=0.02))
+    clf.set_params(selection__tolerance=0.05)  # nested parameters of the option objects
+    assert clf.estimator.C == 0.5 and clf.selection.tolerance == 0.05
     clf.fit(X, y, sensitive_features=s)
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
@@ -199,7 +204,7 @@ def test_inputs_and_estimator_not_mutated(biased, Estimator):
     coef = base.coef_.copy()
     X_copy, y_copy, s_copy = X.copy(), y.copy(), s.copy()
     params = base.get_params()
-    Estimator(base, prefit=True, random_state=0).fit(
+    Estimator(FrozenEstimator(base), random_state=0).fit(
         X, y, sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv
     )
     np.testing.assert_array_equal(base.coef_, coef)
@@ -342,24 +347,24 @@ def test_bad_input_messages(biased):
     with pytest.raises(TypeError, match="KNeighborsClassifier is not supported"):
         FairIJClassifier(KNeighborsClassifier()).fit(X, y, sensitive_features=s)
     with pytest.raises(ValueError, match="lambdas is empty"):
-        FairIJClassifier(lambdas=[]).fit(X, y, sensitive_features=s)
+        FairIJClassifier(weighting=IJack(lambdas=[])).fit(X, y, sensitive_features=s)
     with pytest.raises(ValueError, match="non-negative"):
-        FairIJClassifier(lambdas=[-1.0, 2.0]).fit(X, y, sensitive_features=s)
-    with pytest.raises(ValueError, match="weighting must be one of"):
+        FairIJClassifier(weighting=IJack(lambdas=[-1.0, 2.0])).fit(X, y, sensitive_features=s)
+    with pytest.raises(ValueError, match="'weighting' parameter of FairIJClassifier"):
         FairIJClassifier(weighting="drop").fit(X, y, sensitive_features=s)
     with pytest.raises(ValueError, match="only X_val"):
         FairIJClassifier().fit(X, y, sensitive_features=s, X_val=X)
-    with pytest.raises(ValueError, match="update must be one of"):
-        FairIJClassifier(update="newton").fit(X, y, sensitive_features=s)
-    with pytest.raises(ValueError, match="gap_data must be one of"):
-        FairIJClassifier(gap_data="train").fit(X, y, sensitive_features=s)
-    with pytest.raises(ValueError, match="update='fisher' applies to weighting='ijack' only"):
-        FairReweighter(weighting="simjack", update="fisher").fit(X, y, sensitive_features=s)
+    with pytest.raises(ValueError, match="'update' parameter of IJack"):
+        FairIJClassifier(weighting=IJack(update="newton")).fit(X, y, sensitive_features=s)
+    with pytest.raises(ValueError, match="'gap_data' parameter of DemographicParity"):
+        FairIJClassifier(fairness=DemographicParity(gap_data="train")).fit(
+            X, y, sensitive_features=s
+        )
+    with pytest.raises(ValueError, match="'n_rounds' parameter of FairReweighter"):
+        FairReweighter(n_rounds=0).fit(X, y, sensitive_features=s)
 
 
 def test_warns_when_selected_model_is_constant():
-    from skfair_ij._path import select_lambda
-
     path = {
         "lambda": np.array([0.0, 1.0, 2.0]),
         "val_accuracy": np.array([0.8, 0.79, 0.75]),
@@ -367,19 +372,18 @@ def test_warns_when_selected_model_is_constant():
         "val_gap_se": np.array([0.01, 0.15, 0.01]),
         "val_positive_rate": np.array([0.3, 0.2, 0.0]),
     }
-    assert select_lambda(path, "tolerance", 0.02) == 1
-    assert select_lambda(path, "one_se", 0.02) == 0  # 0.2 is within 0.1 + 0.15
+    assert WithinTolerance(0.02).select(path) == 1
+    assert OneSE(0.02).select(path) == 0  # 0.2 is within 0.1 + 0.15
     with pytest.warns(UserWarning, match="single class"):
-        assert select_lambda(path, "min_gap", 0.02) == 2
-    assert select_lambda(path, lambda p: 0, 0.02) == 0
+        assert MinGap().select(path) == 2
 
 
 def test_ijack_weights_match_the_rule(biased):
     X, y, s, Xv, yv, sv = biased
     kw = dict(sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
-    clf = FairIJClassifier(n_steps=1).fit(X, y, **kw)
+    clf = FairIJClassifier(weighting=IJack(n_steps=1)).fit(X, y, **kw)
     np.testing.assert_allclose(clf.sample_weight_, 1 - clf.lambda_ * clf.influences_)
-    fixed = FairIJClassifier(weighting="fair_ij", lambdas=[clf.lambda_]).fit(X, y, **kw)
+    fixed = FairIJClassifier(weighting=FairIJ(lambdas=[clf.lambda_])).fit(X, y, **kw)
     np.testing.assert_array_equal(
         fixed.sample_weight_, (clf.influences_ <= 1 / clf.lambda_).astype(float)
     )
@@ -394,7 +398,9 @@ def test_equalized_odds_terms_as_constraints(biased, n_steps, update):
     X, y, s, Xv, yv, sv = X[:1500], y[:1500], s[:1500], X[1500:], y[1500:], s[1500:]
     kw = dict(sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
     clf = FairIJClassifier(
-        fairness="equalized_odds", n_steps=n_steps, update=update, tolerance=0.05
+        fairness="equalized_odds",
+        weighting=IJack(n_steps=n_steps, update=update),
+        selection=OneSE(tolerance=0.05),
     )
     clf.fit(X, y, **kw)
     before = equalized_odds_difference(
@@ -424,7 +430,7 @@ def test_reweighter_refits_a_skorch_net(biased):
         train_split=None,
         verbose=0,
     )
-    rw = FairReweighter(net, damping=3e-2).fit(
+    rw = FairReweighter(net, solver=CG(damping=3e-2)).fit(
         X, y, sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv
     )
     assert isinstance(rw.estimator_, NeuralNetBinaryClassifier)

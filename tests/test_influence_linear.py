@@ -9,6 +9,7 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier
 from skfair_ij.adapters import get_adapter
 from skfair_ij.datasets import make_biased_classification
 from skfair_ij.influence import (
+    CG,
     Curvature,
     discrete_path_parameter_changes,
     fairness_influence,
@@ -16,6 +17,7 @@ from skfair_ij.influence import (
     fairness_value_and_gradient,
     ij_parameter_change,
 )
+from skfair_ij.weighting import IJack
 
 C = 0.5
 
@@ -139,6 +141,7 @@ def test_fisher_update_is_the_penalised_refit(data):
     """update="fisher" moves θ by −λ H⁻¹ g_F: the first-order change of the model
     refitted with λ times the validation fairness surrogate added to its loss."""
     from skfair_ij import FairIJClassifier
+    from skfair_ij.influence import Exact
 
     X, y, s, Xv, yv, sv = data
     model = _fit(X, y)
@@ -146,7 +149,10 @@ def test_fisher_update_is_the_penalised_refit(data):
     errors = []
     for lam in (0.02, 0.01):
         clf = FairIJClassifier(
-            model, prefit=True, update="fisher", hessian="exact", damping=0.0, lambdas=[lam]
+            model,
+            prefit=True,
+            weighting=IJack(lambdas=[lam], update="fisher"),
+            solver=Exact(damping=0.0),
         ).fit(X, y, sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
         edited = _theta(clf.estimator_) - base
         refit = _penalised_refit(model, X, y, Xv, sv, lam) - base
@@ -171,7 +177,9 @@ def test_fisher_update_is_the_large_sample_limit_of_ijack():
     changes = {}
     for update in ("jackknife", "fisher"):
         clf = FairIJClassifier(
-            LogisticRegression(C=1e4), update=update, damping=0.0, lambdas=[1.0]
+            LogisticRegression(C=1e4),
+            weighting=IJack(lambdas=[1.0], update=update),
+            solver=CG(damping=0.0),
         ).fit(X[5_000:], y[5_000:], **kw)
         changes[update] = _theta(clf.estimator_) - _theta(clf.initial_estimator_)
     diff = np.linalg.norm(changes["fisher"] - changes["jackknife"])
@@ -328,9 +336,9 @@ def test_default_edit_matches_the_weighted_refit(size):
     X, y, s = make_biased_classification(3000, 5, bias=2.0, proxy_strength=2.0, random_state=0)
     tr, va = slice(0, 2000), slice(2000, None)
     kw = dict(sensitive_features=s[tr], X_val=X[va], y_val=y[va], sensitive_features_val=s[va])
-    probe = FairIJClassifier(lambdas=[1.0]).fit(X[tr], y[tr], **kw)
+    probe = FairIJClassifier(weighting=IJack(lambdas=[1.0])).fit(X[tr], y[tr], **kw)
     lam = size / np.abs(probe.influences_).max()  # ‖w − 1‖∞ = size
-    clf = FairIJClassifier(lambdas=[lam]).fit(X[tr], y[tr], **kw)
+    clf = FairIJClassifier(weighting=IJack(lambdas=[lam])).fit(X[tr], y[tr], **kw)
     assert np.abs(clf.sample_weight_ - 1).max() == pytest.approx(size)
     exact = dict(tol=1e-12, max_iter=10_000)
     before = _theta(LogisticRegression(**exact).fit(X[tr], y[tr]))

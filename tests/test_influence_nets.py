@@ -9,12 +9,14 @@ from skfair_ij.adapters import SkorchAdapter, TorchModuleAdapter, get_adapter
 from skfair_ij.datasets import make_biased_classification
 from skfair_ij.influence import (
     Curvature,
+    Exact,
     fairness_influence,
     fairness_surrogate,
     fairness_value_and_gradient,
     ij_parameter_change,
     per_sample_grads,
 )
+from skfair_ij.weighting import IJack
 
 
 class MLP(torch.nn.Module):
@@ -256,7 +258,10 @@ def test_fisher_update_of_a_net_is_the_newton_step(binary_net, data):
     adapter = get_adapter(binary_net)
     lam = 0.5
     clf = FairIJClassifier(
-        binary_net, prefit=True, update="fisher", hessian="exact", damping=1e-2, lambdas=[lam]
+        binary_net,
+        prefit=True,
+        weighting=IJack(lambdas=[lam], update="fisher"),
+        solver=Exact(damping=1e-2),
     ).fit(X, y, sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
     _, g_F = _dp_value_and_gradient(adapter, Xv, yv, sv)
     problem = adapter.make_problem(X, y)

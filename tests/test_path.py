@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from skfair_ij import FairIJClassifier, FairnessWarning, FairReweighter
-from skfair_ij._path import select_lambda, selection_outcome
+from skfair_ij import FairIJClassifier, FairnessWarning, FairReweighter, MaxGap, OneSE
 from skfair_ij.datasets import make_biased_classification
 from skfair_ij.metrics import demographic_parity_difference
+from skfair_ij.weighting import DropUpweight, FairIJ
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,8 @@ def test_discrete_path_is_indexed_by_the_size_of_its_edit(strong, weighting):
     if clf.lambda_ == 0:
         np.testing.assert_array_equal(_theta(clf.estimator_), _theta(clf.initial_estimator_))
     # the edit is the IJ estimate of the refit with sample_weight_
-    ij = FairIJClassifier(weighting=weighting, lambdas=[clf.lambda_], random_state=0)
+    rule = {"fair_ij": FairIJ, "drop_upweight": DropUpweight}[weighting]
+    ij = FairIJClassifier(weighting=rule(lambdas=[clf.lambda_]), random_state=0)
     ij.fit(X, y, sensitive_features=s)
     np.testing.assert_array_equal(ij.sample_weight_, clf.sample_weight_)
     np.testing.assert_allclose(_theta(ij.estimator_), _theta(clf.estimator_), rtol=1e-6)
@@ -71,18 +72,18 @@ def test_max_gap_picks_the_most_accurate_point_below_it():
         "val_gap_se": np.full(4, 0.01),
         "val_positive_rate": np.full(4, 0.3),
     }
-    assert select_lambda(path, "one_se", 0.02, max_gap=0.15) == 1
-    assert select_lambda(path, "one_se", 0.02, max_gap=0.05) == 2
-    assert selection_outcome(path, 2, 0.02, max_gap=0.05)[0] == "edited"
+    assert MaxGap(0.15).select(path) == 1
+    assert MaxGap(0.05).select(path) == 2
+    assert MaxGap(0.05).outcome(path, 2)[0] == "edited"
     # out of reach within the tolerance: the closest point, and a status that says so
-    index = select_lambda(path, "one_se", 0.02, max_gap=0.02)
+    index = MaxGap(0.02).select(path)
     assert index == 2
-    status, message = selection_outcome(path, index, 0.02, max_gap=0.02)
+    status, message = MaxGap(0.02).outcome(path, index)
     assert status == "target_not_reached" and "max_gap=0.02" in message
-    assert select_lambda(path, "one_se", 0.5, max_gap=0.02) == 3
+    assert MaxGap(0.02, tolerance=0.5).select(path) == 3
     # already fair enough: the unedited model
-    assert select_lambda(path, "one_se", 0.02, max_gap=0.4) == 0
-    assert selection_outcome(path, 0, 0.02, max_gap=0.4)[0] == "gap_already_small"
+    assert MaxGap(0.4).select(path) == 0
+    assert MaxGap(0.4).outcome(path, 0)[0] == "gap_already_small"
 
 
 def test_test_gap_follows_max_gap():
@@ -94,7 +95,8 @@ def test_test_gap_follows_max_gap():
     )
     test_gaps = []
     for eps in (0.3, 0.2, 0.1, 0.05):  # the unedited test gap is 0.48
-        clf = FairIJClassifier(max_gap=eps, tolerance=0.2).fit(X[train], y[train], **kw)
+        clf = FairIJClassifier(selection=MaxGap(eps, tolerance=0.2))
+        clf.fit(X[train], y[train], **kw)
         assert clf.fit_status_ == "edited"
         gap = demographic_parity_difference(
             y[test], clf.predict(X[test]), sensitive_features=s[test]
@@ -106,7 +108,7 @@ def test_test_gap_follows_max_gap():
 
 def test_unreachable_max_gap_warns(strong):
     X, y, s = strong
-    clf = FairIJClassifier(max_gap=0.0, tolerance=0.0, random_state=0)
+    clf = FairIJClassifier(selection=MaxGap(0.0, tolerance=0.0), random_state=0)
     with pytest.warns(FairnessWarning, match="max_gap=0.0"):
         clf.fit(X, y, sensitive_features=s)
     assert clf.fit_status_ == "target_not_reached"
@@ -124,7 +126,7 @@ def test_a_fair_model_is_left_unedited_with_a_warning():
 
 def test_an_edit_too_costly_leaves_the_model_with_a_warning(strong):
     X, y, s = strong
-    clf = FairIJClassifier(tolerance=0.0, random_state=0)
+    clf = FairIJClassifier(selection=OneSE(tolerance=0.0), random_state=0)
     with pytest.warns(FairnessWarning, match="more than tolerance=0.0"):
         clf.fit(X, y, sensitive_features=s)
     assert clf.fit_status_ == "accuracy_cost" and clf.lambda_ == 0

@@ -13,7 +13,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from skfair_ij import FairIJClassifier, FairReweighter
+from skfair_ij import FairIJClassifier, FairReweighter, OneSE
 from skfair_ij.datasets import make_biased_classification
 from skfair_ij.metrics import demographic_parity_difference, make_fairness_scorer
 
@@ -72,7 +72,7 @@ def test_pipeline_in_a_search_with_a_routed_scorer(table):
         est = FairIJClassifier(make_pipeline(_prep(), LogisticRegression()), random_state=0)
         search = GridSearchCV(
             est.set_fit_request(sensitive_features=True),
-            {"tolerance": [0.01, 0.03]},
+            {"selection": [OneSE(0.01), OneSE(0.03)]},
             scoring={"accuracy": "accuracy", "dp": make_fairness_scorer()},
             refit="accuracy",
             cv=2,

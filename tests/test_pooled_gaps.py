@@ -5,12 +5,13 @@ import pytest
 import torch
 from sklearn.linear_model import LogisticRegression
 
-from skfair_ij import FairIJClassifier, FairReweighter
-from skfair_ij._path import evaluate_path, select_lambda
+from skfair_ij import FairIJClassifier, FairReweighter, OneSE
+from skfair_ij._path import evaluate_path
 from skfair_ij.datasets import make_biased_classification
 from skfair_ij.influence import fairness_surrogate, fairness_value_and_gradient
 from skfair_ij.influence._surrogates import gap_terms_from_cell_means
-from skfair_ij.metrics import equalized_odds_difference
+from skfair_ij.metrics import DemographicParity, EqualizedOdds, equalized_odds_difference
+from skfair_ij.weighting import IJack
 
 
 def linear(theta, X):
@@ -124,8 +125,8 @@ def test_select_lambda_compares_the_named_gap():
         "pooled_gap_se": np.full(3, 0.01),
         "val_positive_rate": np.full(3, 0.3),
     }
-    assert select_lambda(path, "one_se", 0.02) == 1
-    assert select_lambda(path, "one_se", 0.02, gap="pooled_gap") == 2
+    assert OneSE(0.02).select(path) == 1
+    assert OneSE(0.02).select(path, gap="pooled_gap") == 2
 
 
 @pytest.mark.parametrize("Estimator", [FairIJClassifier, FairReweighter])
@@ -133,13 +134,15 @@ def test_estimators_select_on_pooled_gaps(data, Estimator):
     X, y, s, Xv, yv, sv = data
     kw = dict(sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
     est = Estimator(
-        LogisticRegression(), fairness="equalized_odds", update="fisher", gap_data="pooled"
+        LogisticRegression(),
+        fairness=EqualizedOdds(gap_data="pooled"),
+        weighting=IJack(update="fisher"),
     ).fit(X, y, **kw)
     path = est.path_
     assert {"pooled_gap", "pooled_gap_se", "val_gap"} <= set(path)
     candidates = path["val_accuracy"] >= path["val_accuracy"][np.argmin(path["lambda"])] - 0.02
     assert np.all(np.isfinite(path["pooled_gap"][candidates]))
-    assert est.best_index_ == select_lambda(path, "one_se", 0.02, gap="pooled_gap")
+    assert est.best_index_ == OneSE(0.02).select(path, gap="pooled_gap")
     pred = np.r_[est.predict(Xv), est.predict(X)]
     before = np.r_[est.initial_estimator_.predict(Xv), est.initial_estimator_.predict(X)]
     groups, labels = np.r_[sv, s], np.r_[yv, y]
@@ -185,4 +188,4 @@ def test_warns_when_the_model_overfits():
     model = LogisticRegression(C=1e4, max_iter=5000)
     kw = dict(sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
     with pytest.warns(UserWarning, match="gap_data='validation'"):
-        FairIJClassifier(model, gap_data="pooled").fit(X, y, **kw)
+        FairIJClassifier(model, fairness=DemographicParity(gap_data="pooled")).fit(X, y, **kw)
