@@ -22,6 +22,7 @@ import numpy as np
 from skfair_ij import FairIJClassifier
 from skfair_ij.benchmark import make_mlp
 from skfair_ij.datasets import make_biased_classification
+from skfair_ij.influence import CG
 from skfair_ij.metrics import demographic_parity_difference
 
 RELATIVE = (5.0, 25.0, 100.0)
@@ -60,7 +61,8 @@ def main():
             value = mean_eig * damping[1] if isinstance(damping, tuple) else damping
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                clf = FairIJClassifier(net, prefit=True, damping=value).fit(X[tr], y[tr], **kw)
+                clf = FairIJClassifier(net, prefit=True, solver=CG(damping=value))
+                clf.fit(X[tr], y[tr], **kw)
             pred = clf.predict(X[te])
             row[name] = (
                 demographic_parity_difference(y[te], pred, sensitive_features=s[te]),

@@ -1,7 +1,7 @@
 """Peak memory of a fit above the data and the trained model.
 
 A logistic regression on N × 50 standard-normal features (float64) is trained
-first; then ``FairIJClassifier(prefit=True, memory_budget=B)`` is fitted with
+first; then ``FairIJClassifier(prefit=True, solver=CG(memory_budget=B))`` is fitted with
 held-out validation rows, and the resident set size is sampled every 5 ms. The
 figure reported is the peak RSS during the fair fit minus the RSS just before it
 (data, validation data and the trained model are already in memory).
@@ -18,6 +18,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from skfair_ij import FairIJClassifier
+from skfair_ij.influence import CG
 
 MiB = 2**20
 
@@ -65,7 +66,7 @@ def main():
         start_rss = rss()
         sampler.start()
         start = time.perf_counter()
-        FairIJClassifier(model, prefit=True, memory_budget=budget * MiB).fit(
+        FairIJClassifier(model, prefit=True, solver=CG(memory_budget=budget * MiB)).fit(
             X, y, sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv
         )
         seconds = time.perf_counter() - start

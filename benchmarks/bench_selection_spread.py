@@ -18,10 +18,16 @@ from sklearn.linear_model import LogisticRegression
 from skfair_ij import FairIJClassifier
 from skfair_ij.benchmark import make_mlp
 from skfair_ij.datasets import make_biased_classification
-from skfair_ij.metrics import demographic_parity_difference
+from skfair_ij.influence import CG
+from skfair_ij.metrics import DemographicParity, demographic_parity_difference
+from skfair_ij.weighting import IJack
 
 SETTINGS = {
-    "previous defaults": dict(damping=1e-2, update="jackknife", gap_data="validation"),
+    "previous defaults": dict(
+        solver=CG(damping=1e-2),
+        weighting=IJack(update="jackknife"),
+        fairness=DemographicParity(gap_data="validation"),
+    ),
     "defaults": dict(),
 }
 

@@ -143,7 +143,7 @@ def linear_path(
 
     ``update="fisher"`` (I-JACK only) replaces the empirical covariance
     ``G Gᵀ / N`` of the per-sample gradients in ``u_t = H⁻¹ (G Gᵀ / N) H⁻¹ g_t``
-    (seed paper, Eq. 11) by its large-sample limit H (the Fisher identity, the
+    (Ghosh et al., Eq. 11) by its large-sample limit H (the Fisher identity, the
     paper's Eq. 13): ``u_t = −H⁻¹ g_t``, the term solutions themselves. The
     direction is then the constrained Newton step of the fairness surrogate —
     the first-order change of ``argmin L + μ F`` — and costs no pass over the

@@ -137,7 +137,7 @@ class WithinTolerance(Selection):
 
 
 class MinGap(Selection):
-    """The lowest validation gap whatever the accuracy (the seed paper's rule,
+    """The lowest validation gap whatever the accuracy (Ghosh et al.'s rule,
     which may pick a near-constant model)."""
 
     name = "min_gap"

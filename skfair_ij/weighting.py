@@ -1,4 +1,4 @@
-"""Re-weighting rules of the seed paper as pure functions of the influence vector.
+"""Re-weighting rules of Ghosh et al. as pure functions of the influence vector.
 
 Each rule minimises ``Iᵀ(w − 1) + (1/λ) D(w, 1)`` over a set of weights W
 (Ghosh et al., Propositions 3.1–3.3 and C.1):

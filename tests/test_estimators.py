@@ -17,7 +17,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skfair_ij import FairIJClassifier, FairReweighter, MinGap, OneSE, WithinTolerance
+from skfair_ij import FairIJClassifier, FairReweighter, OneSE
 from skfair_ij.datasets import make_biased_classification
 from skfair_ij.influence import CG, Exact
 from skfair_ij.metrics import DemographicParity, demographic_parity_difference, make_fairness_scorer
@@ -362,20 +362,6 @@ def test_bad_input_messages(biased):
         )
     with pytest.raises(ValueError, match="'n_rounds' parameter of FairReweighter"):
         FairReweighter(n_rounds=0).fit(X, y, sensitive_features=s)
-
-
-def test_warns_when_selected_model_is_constant():
-    path = {
-        "lambda": np.array([0.0, 1.0, 2.0]),
-        "val_accuracy": np.array([0.8, 0.79, 0.75]),
-        "val_gap": np.array([0.2, 0.1, 0.0]),
-        "val_gap_se": np.array([0.01, 0.15, 0.01]),
-        "val_positive_rate": np.array([0.3, 0.2, 0.0]),
-    }
-    assert WithinTolerance(0.02).select(path) == 1
-    assert OneSE(0.02).select(path) == 0  # 0.2 is within 0.1 + 0.15
-    with pytest.warns(UserWarning, match="single class"):
-        assert MinGap().select(path) == 2
 
 
 def test_ijack_weights_match_the_rule(biased):

@@ -1,13 +1,22 @@
 """The λ path, its labels and the selection: what the fitted attributes say is what
 the fit did, the user's target, and no silent outcome."""
 
+import pickle
 import warnings
 
 import numpy as np
 import pytest
+import torch
 from sklearn.linear_model import LogisticRegression
 
-from skfair_ij import FairIJClassifier, FairnessWarning, FairReweighter, MaxGap, OneSE
+from skfair_ij import (
+    FairIJClassifier,
+    FairnessWarning,
+    FairReweighter,
+    LambdaPath,
+    MaxGap,
+    OneSE,
+)
 from skfair_ij.datasets import make_biased_classification
 from skfair_ij.metrics import demographic_parity_difference
 from skfair_ij.weighting import DropUpweight, FairIJ
@@ -64,28 +73,6 @@ def test_reweighter_and_resampling_follow_the_selected_point(strong):
 
 
 # ---------------------------------------------------------------- the user's target
-def test_max_gap_picks_the_most_accurate_point_below_it():
-    path = {
-        "lambda": np.array([0.0, 1.0, 2.0, 3.0]),
-        "val_accuracy": np.array([0.90, 0.89, 0.885, 0.80]),
-        "val_gap": np.array([0.30, 0.12, 0.04, 0.01]),
-        "val_gap_se": np.full(4, 0.01),
-        "val_positive_rate": np.full(4, 0.3),
-    }
-    assert MaxGap(0.15).select(path) == 1
-    assert MaxGap(0.05).select(path) == 2
-    assert MaxGap(0.05).outcome(path, 2)[0] == "edited"
-    # out of reach within the tolerance: the closest point, and a status that says so
-    index = MaxGap(0.02).select(path)
-    assert index == 2
-    status, message = MaxGap(0.02).outcome(path, index)
-    assert status == "target_not_reached" and "max_gap=0.02" in message
-    assert MaxGap(0.02, tolerance=0.5).select(path) == 3
-    # already fair enough: the unedited model
-    assert MaxGap(0.4).select(path) == 0
-    assert MaxGap(0.4).outcome(path, 0)[0] == "gap_already_small"
-
-
 def test_test_gap_follows_max_gap():
     """On held-out data the gap of the selected model goes down with max_gap."""
     X, y, s = make_biased_classification(12000, 5, bias=3.0, proxy_strength=3.0, random_state=0)
@@ -166,3 +153,21 @@ def test_an_ordinary_fit_does_not_warn(strong):
         warnings.simplefilter("error", FairnessWarning)
         clf = FairIJClassifier(random_state=0).fit(X, y, sensitive_features=s)
     assert clf.fit_status_ == "edited" and clf.lambda_ > 0
+
+
+# ---------------------------------------------------------------- the path as a value
+def test_lambda_path_is_a_value(strong):
+    X, y, s = strong
+    clf = FairIJClassifier(random_state=0).fit(X, y, sensitive_features=s)
+    path, k = clf.path_, clf.best_index_
+    assert isinstance(path, LambdaPath) and path.n_points == len(path["lambda"])
+    assert path.gap == "pooled_gap" and path.rule == "ijack"
+    np.testing.assert_allclose(path.weights(k), clf.sample_weight_)
+    np.testing.assert_allclose(path.weights(0), 1.0)  # λ = 0: unit weights
+    assert torch.equal(path.parameters(k).cpu(), clf.path_thetas_[k])
+    frame = path.to_frame()
+    assert list(frame.columns) == list(path) and len(frame) == path.n_points
+    restored = pickle.loads(pickle.dumps(path))
+    np.testing.assert_array_equal(restored.weights(k), path.weights(k))
+    with pytest.raises(TypeError):
+        path["lambda"] = 0  # read-only

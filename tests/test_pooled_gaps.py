@@ -115,20 +115,6 @@ def test_evaluate_path_pools_predictions(data):
     np.testing.assert_allclose(lazy["pooled_gap"][~skipped], path["pooled_gap"][~skipped])
 
 
-def test_select_lambda_compares_the_named_gap():
-    path = {
-        "lambda": np.array([0.0, 1.0, 2.0]),
-        "val_accuracy": np.array([0.8, 0.79, 0.79]),
-        "val_gap": np.array([0.2, 0.05, 0.1]),
-        "val_gap_se": np.full(3, 0.01),
-        "pooled_gap": np.array([0.2, 0.1, 0.05]),
-        "pooled_gap_se": np.full(3, 0.01),
-        "val_positive_rate": np.full(3, 0.3),
-    }
-    assert OneSE(0.02).select(path) == 1
-    assert OneSE(0.02).select(path, gap="pooled_gap") == 2
-
-
 @pytest.mark.parametrize("Estimator", [FairIJClassifier, FairReweighter])
 def test_estimators_select_on_pooled_gaps(data, Estimator):
     X, y, s, Xv, yv, sv = data

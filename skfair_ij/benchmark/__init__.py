@@ -1,4 +1,4 @@
-"""The main job: the seed paper's Adult protocol against ERM and fairlearn."""
+"""The main job: Ghosh et al.'s Adult protocol against ERM and fairlearn."""
 
 from ._methods import FAIRNESS, METHODS, PREVIOUS
 from ._protocol import SPLIT_SIZES, SeluMLP, adult_splits, make_mlp

@@ -1,4 +1,4 @@
-"""The methods compared by ``skfair-ij benchmark``: ours, the seed paper's, and peers.
+"""The methods compared by ``skfair-ij benchmark``: ours, Ghosh et al.'s, and peers.
 
 Each method takes a :class:`Context` (one split, the trained ERM MLP) and
 returns a :class:`Fitted` predictor with the seconds its fitting took (for the
@@ -104,7 +104,7 @@ def _refit(weighting, refit_candidates=1):
 
 
 def finetune(ctx, *, n_steps=300, lr=1e-3, every=5, tolerance=0.02):
-    """Fine-tune the MLP on the validation fairness surrogate (seed paper, Table 2).
+    """Fine-tune the MLP on the validation fairness surrogate (Ghosh et al., Table 2).
 
     Adam steps on F(θ) from θ̂; the step count is chosen with the same validation
     rule as the influence methods (lowest gap within ``tolerance`` accuracy).

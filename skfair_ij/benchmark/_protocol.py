@@ -1,4 +1,4 @@
-"""The Adult protocol of the seed paper: splits, features and the ERM MLP."""
+"""The Adult protocol of Ghosh et al.: splits, features and the ERM MLP."""
 
 import numpy as np
 import torch
@@ -9,7 +9,7 @@ SPLIT_SIZES = (21_815, 10_746, 12_661)  # train / validation / test (Ghosh et al
 
 
 class SeluMLP(torch.nn.Module):
-    """One hidden layer of SELU units, one logit out (the seed paper's Adult model).
+    """One hidden layer of SELU units, one logit out (Ghosh et al.'s Adult model).
 
     Examples
     --------

@@ -71,7 +71,7 @@ def run_benchmark(
     dataset : {"adult"}
         The bundled data when ``data`` is None.
     model : {"mlp", "logreg"}
-        The ERM model: the seed paper's MLP (skorch) or a logistic regression.
+        The ERM model: Ghosh et al.'s MLP (skorch) or a logistic regression.
     fairness : {"dp", "eo", "deo"}
         The gap the methods reduce (and the x axis of the plot).
     seeds : int

@@ -12,18 +12,13 @@ from ._curvature import (
     InfluenceConvergenceWarning,
     conjugate_gradient,
 )
+from ._grads import logistic_loss, logit_jacobian, per_sample_grads
 from ._influence import (
     discrete_path_parameter_changes,
     fairness_influence,
     ij_parameter_change,
 )
-from ._problem import (
-    DEFAULT_MEMORY_BUDGET,
-    BinaryModelProblem,
-    logistic_loss,
-    logit_jacobian,
-    per_sample_grads,
-)
+from ._problem import DEFAULT_MEMORY_BUDGET, BinaryModelProblem
 from ._solvers import CG, DiagonalFisher, Exact, Identity, Solver
 from ._surrogates import (
     fairness_surrogate,

@@ -8,7 +8,7 @@ method     what                                                   cost
 ========== ====================================================== ===============
 exact      dense H (Hessian or Gauss-Newton), Cholesky             O(N D² + D³)
 cg         conjugate gradient on matrix-free H·v products          O(iters · N D)
-diagonal   empirical Fisher diagonal ``mean(g_n²) + ρ`` (seed paper) O(N D)
+diagonal   empirical Fisher diagonal ``mean(g_n²) + ρ`` (Ghosh et al.) O(N D)
 identity   H = I (plain gradient direction)                       free
 ========== ====================================================== ===============
 """
@@ -121,7 +121,7 @@ class Curvature:
         solvable with damping), the Hessian may be indefinite.
     damping : float, default=0.0
         Added to the diagonal of H. For nets it is part of the model (a proximal
-        term), not only numerical safety; 1e-3 to 1e-2 work on Adult.
+        term), not only numerical safety.
     tol, maxiter : float, int
         Conjugate-gradient stopping rule (a warning is raised when ``maxiter``
         is reached first).

@@ -2,8 +2,8 @@
 
 A model is reduced to a flat parameter vector ``theta`` (D,), a functional
 forward ``logit_fn(theta, X) -> logits`` (logit of the positive class) and an L2
-penalty ``½ Σ_d ρ_d θ_d²`` (the model's own regulariser, in the *mean* loss
-convention of DESIGN §2). The training objective is
+penalty ``½ Σ_d ρ_d θ_d²`` (the model's own regulariser, in the convention
+of the *mean* loss). The training objective is
 
     L(θ, w) = (1/N) Σ_n w_n b_n ℓ(y_n, f(θ, x_n)) + ½ Σ_d ρ_d θ_d²
 
@@ -16,88 +16,10 @@ import torch
 import torch.autograd.forward_ad as fwAD
 from torch.func import grad, vmap
 
+from ._grads import logistic_loss, logit_jacobian, per_sample_grads
+
 DEFAULT_MEMORY_BUDGET = 512 * 2**20  # bytes
 PREDICT_CHUNK = 2**15  # rows per forward pass when predicting
-
-
-def logistic_loss(logits, y):
-    """Per-sample logistic loss ``softplus(f) - y f`` (numerically stable).
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skfair_ij.influence import logistic_loss
-    >>> logistic_loss(torch.tensor([0.0, 100.0]), torch.tensor([1.0, 1.0]))
-    tensor([0.6931, 0.0000])
-    """
-    return torch.nn.functional.softplus(logits) - y * logits
-
-
-def logit_jacobian(logit_fn, theta, X):
-    """Per-sample gradients of the logit with respect to the parameters.
-
-    Parameters
-    ----------
-    logit_fn : callable
-        ``logit_fn(theta (D,), X (n, p)) -> (n,)``.
-    theta : Tensor of shape (D,)
-    X : Tensor of shape (n, p)
-
-    Returns
-    -------
-    Tensor of shape (n, D)
-        Row n is ``∇θ f(θ, x_n)``, computed directly (never recovered from a loss
-        gradient, which fails when probabilities saturate).
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skfair_ij.influence import logit_jacobian
-    >>> X = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
-    >>> logit_jacobian(lambda th, X: X @ th, torch.zeros(2), X)  # linear: J = X
-    tensor([[1., 2.],
-            [3., 4.]])
-    """
-
-    def single(th, x):
-        return logit_fn(th, x.unsqueeze(0)).reshape(())
-
-    return vmap(grad(single), in_dims=(None, 0))(theta, X)
-
-
-def per_sample_grads(logit_fn, theta, X, y, weight=None):
-    """Per-sample gradients of the training loss with ``torch.func``.
-
-    Parameters
-    ----------
-    logit_fn : callable
-        ``logit_fn(theta (D,), X (n, p)) -> (n,)``.
-    theta : Tensor of shape (D,)
-    X : Tensor of shape (n, p)
-    y : Tensor of shape (n,) with values in {0, 1}
-    weight : Tensor of shape (n,), default=None
-        Per-sample training weights ``b_n``.
-
-    Returns
-    -------
-    Tensor of shape (n, D)
-        Row n is ``b_n ∇θ ℓ(y_n, f(θ, x_n))``.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skfair_ij.influence import per_sample_grads
-    >>> X = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
-    >>> per_sample_grads(lambda th, X: X @ th, torch.zeros(2), X, torch.tensor([1.0, 0.0]))
-    tensor([[-0.5000, -1.0000],
-            [ 1.5000,  2.0000]])
-    """
-
-    def single(th, x, target):
-        return logistic_loss(logit_fn(th, x.unsqueeze(0)).reshape(()), target)
-
-    grads = vmap(grad(single), in_dims=(None, 0, 0))(theta, X, y)
-    return grads if weight is None else grads * weight[:, None]
 
 
 CPU_CACHE_BYTES = 1 << 21  # rows of X per chunk of a linear product: about an L2 cache

@@ -112,7 +112,7 @@ def equalized_odds_difference(
     pos_label : int or str, default=1
         The label of the positive outcome.
     agg : {"sum", "worst_case", "mean"}, default="sum"
-        ``"sum"`` adds the TPR and FPR gaps: the seed paper's definition of EO,
+        ``"sum"`` adds the TPR and FPR gaps: the definition of EO in Ghosh et al.,
         and the quantity this library's ``"equalized_odds"`` surrogate smooths.
         ``"worst_case"`` takes the larger of the two, as fairlearn's
         ``equalized_odds_difference`` does by default; ``"mean"`` their average.
