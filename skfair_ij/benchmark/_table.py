@@ -8,8 +8,6 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from ..metrics._validation import check_sensitive_features
-
 FRACTIONS = (0.5, 0.25, 0.25)  # train / validation / test
 
 
@@ -80,7 +78,11 @@ def table_splits(frame, target, sensitive, seed, *, positive=None, fractions=FRA
     elif str(positive) not in {str(v) for v in values}:
         raise ValueError(f"--positive {positive!r} is not a label of {target!r}: {list(values)}.")
     y = (frame[target].astype(str) == str(positive)).to_numpy().astype(np.int64)
-    s, _ = check_sensitive_features(frame[list(sensitive)], len(frame))
+    groups = frame[list(sensitive)]
+    if groups.isna().any(axis=None):
+        raise ValueError(f"--sensitive {list(sensitive)} holds missing values; drop those rows.")
+    # one code per distinct combination, in sorted order
+    s = pd.factorize(pd.MultiIndex.from_frame(groups.astype(object)), sort=True)[0]
     X = frame.drop(columns=[target])
     numeric = [c for c in X.columns if pd.api.types.is_numeric_dtype(X[c])]
     categorical = [c for c in X.columns if c not in numeric]
