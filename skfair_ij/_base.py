@@ -280,6 +280,7 @@ class BaseFairInfluence(InputsMixin, ClassifierMixin, MetaEstimatorMixin, BaseEs
         tags.classifier_tags.multi_class = False
         tags.classifier_tags.poor_score = True
         tags.non_deterministic = False
+        tags.input_tags.sparse = bool(self._sparse_format())
         return tags
 
 

@@ -2,13 +2,16 @@
 weights, the validation split and the pipeline around the model."""
 
 import numpy as np
+import scipy.sparse
 from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, LabelEncoder
 from sklearn.utils import _safe_indexing
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
     _check_sample_weight,
+    _num_samples,
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
@@ -60,7 +63,14 @@ class InputsMixin:
         if self._pipeline_parts()[0] is not None:  # raw columns: the pipeline encodes them
             X = validate_data(self, X, skip_check_array=True, reset=reset)
         else:
-            X = validate_data(self, X, dtype=np.float64, reset=reset, ensure_min_samples=2)
+            X = validate_data(
+                self,
+                X,
+                dtype=np.float64,
+                accept_sparse=self._sparse_format(),
+                reset=reset,
+                ensure_min_samples=2,
+            )
         X_model = X
         if column is not None and not by_name:
             if callable(column):
@@ -99,8 +109,9 @@ class InputsMixin:
         if not prefit:
             prep = clone(prep).fit(split.X_train, split.y_train)
         self.preprocessor_ = prep
+        cast = _float64 if self._sparse_format() else _dense
         return split._replace(
-            X_train=_dense(prep.transform(split.X_train)), X_val=_dense(prep.transform(split.X_val))
+            X_train=cast(prep.transform(split.X_train)), X_val=cast(prep.transform(split.X_val))
         )
 
     def _wrap_pipelines(self):
@@ -112,9 +123,24 @@ class InputsMixin:
         self.estimator_ = self._as_pipeline(self.estimator_)
         self.initial_estimator_ = self._as_pipeline(self.initial_estimator_)
 
+    def _sparse_format(self):
+        """``"csr"`` when the models take sparse inputs as they are (linear
+        models), else False (sparse inputs are then made dense)."""
+        estimator = LogisticRegression() if self.estimator is None else self.estimator
+        models = [unwrap(estimator)[2], *self._other_models()]
+        return "csr" if all(kind(m).accepts_sparse for m in models) else False
+
+    def _other_models(self):
+        """Models besides the estimator's final step that see the features."""
+        return []
+
     def _as_pipeline(self, model):
-        # the final step was fitted on dense float features (float32 for nets)
-        cast = _as_float32 if kind(model).learns_codes else _dense
+        # the final step was fitted on float features: float32 for nets, sparse
+        # kept for models that take it, dense float64 otherwise
+        if kind(model).learns_codes:
+            cast = _as_float32
+        else:
+            cast = _float64 if self._sparse_format() else _dense
         steps = [*self.preprocessor_.steps, ("as_fitted", FunctionTransformer(cast))]
         return Pipeline([*steps, (self._final_name, model)])
 
@@ -131,8 +157,11 @@ class InputsMixin:
             X = X.drop(columns=[column])
         if getattr(self, "preprocessor_", None) is not None:
             X = validate_data(self, X, skip_check_array=True, reset=False)
-            return _dense(self.preprocessor_.transform(X))
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+            cast = _float64 if self._sparse_format() else _dense
+            return cast(self.preprocessor_.transform(X))
+        X = validate_data(
+            self, X, dtype=np.float64, accept_sparse=self._sparse_format(), reset=False
+        )
         if (
             column is not None
             and not isinstance(column, str)
@@ -167,9 +196,10 @@ class InputsMixin:
             raise ValueError(MISSING_SENSITIVE[:-1] + ", or set sensitive_column.")
         encoder = LabelEncoder().fit(y)
         self.classes_ = encoder.classes_
-        groups, names = check_sensitive_features(s, len(X))
-        if len(names) > max(2, len(X) // 2):
-            raise ValueError(CONTINUOUS_GROUPS.format(n_groups=len(names), n=len(X)))
+        n = _num_samples(X)
+        groups, names = check_sensitive_features(s, n)
+        if len(names) > max(2, n // 2):
+            raise ValueError(CONTINUOUS_GROUPS.format(n_groups=len(names), n=n))
         self.groups_ = np.asarray(names, dtype=object)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
@@ -202,10 +232,13 @@ class InputsMixin:
         if given:
             X_val, _, s_val = self._split_sensitive(X_val, sensitive_features_val, reset=False)
             y_val = self._encode_labels(y_val, "y_val")
-            if len(y_val) != len(X_val):
-                raise ValueError(f"X_val has {len(X_val)} rows but y_val has {len(y_val)}.")
-            g_val = codes_of(s_val, len(X_val), self.groups_)
-            return Split(np.arange(len(X)), X, y, groups, sample_weight, X_val, y_val, g_val)
+            n_val = _num_samples(X_val)
+            if len(y_val) != n_val:
+                raise ValueError(f"X_val has {n_val} rows but y_val has {len(y_val)}.")
+            g_val = codes_of(s_val, n_val, self.groups_)
+            return Split(
+                np.arange(_num_samples(X)), X, y, groups, sample_weight, X_val, y_val, g_val
+            )
         if prefit:
             raise ValueError(PREFIT_NEEDS_VALIDATION)
         sizes = np.bincount(groups, minlength=len(self.groups_))
@@ -247,6 +280,13 @@ def _dense(X):
     """Features as a float64 array (sparse ones densified)."""
     if hasattr(X, "toarray"):
         X = X.toarray()
+    return np.asarray(X, dtype=np.float64)
+
+
+def _float64(X):
+    """Features as float64: a sparse matrix stays sparse (CSR)."""
+    if scipy.sparse.issparse(X):
+        return scipy.sparse.csr_matrix(X, dtype=np.float64)
     return np.asarray(X, dtype=np.float64)
 
 

@@ -168,6 +168,12 @@ drop_sensitive, random_state, verbose
         frozen model is refitted."""
         return unwrap(LogisticRegression() if self.estimator is None else self.estimator)[2]
 
+    def _other_models(self):
+        # the influence model sees the same features as the refitted one
+        if self.influence_estimator is None:
+            return []
+        return [unwrap(self.influence_estimator)[2]]
+
     def _influence_model(self):
         final = self._final()
         if not kind(final).accepts_weights(final):
@@ -196,10 +202,10 @@ drop_sensitive, random_state, verbose
         self.refit_path_ = None
         reason = self._unmeasurable_reason(split)
         if reason is not None:
-            self._leave_unedited(refit(final, np.ones(len(X_tr))), split, reason)
+            self._leave_unedited(refit(final, np.ones(len(y_tr))), split, reason)
             self.lambdas_ = [0.0]
             return
-        weights, self.lambdas_ = np.ones(len(X_tr)), []
+        weights, self.lambdas_ = np.ones(len(y_tr)), []
         for round_ in range(int(self.n_rounds)):
             trained_with = weights if user_w is None else user_w * weights
             if round_ == 0 and user_w is None:
@@ -288,7 +294,8 @@ drop_sensitive, random_state, verbose
         X_arr = self._model_inputs(X)[self.train_indices_]
         y_arr = np.asarray(y).reshape(-1)[self.train_indices_]
         repeats = np.rint(self.sample_weight_).astype(int)
-        return np.repeat(X_arr, repeats, axis=0), np.repeat(y_arr, repeats, axis=0)
+        rows = np.repeat(np.arange(len(repeats)), repeats)  # works for sparse X too
+        return X_arr[rows], y_arr[rows]
 
     def _prepare(self, X):
         X = self._model_inputs(X)  # checks that the reweighter is fitted

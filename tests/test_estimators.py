@@ -30,8 +30,8 @@ def sign_of_first_column(X):
     The checks call ``fit(X, y)`` without sensitive features; this documented
     configuration (``sensitive_column=sign_of_first_column``) derives them from X.
     """
-    X = np.asarray(X)
-    return (X[:, 0] > np.median(X[:, 0])).astype(int)
+    first = X[:, [0]].toarray().ravel() if hasattr(X, "toarray") else np.asarray(X)[:, 0]
+    return (first > np.median(first)).astype(int)
 
 
 SPLIT_DEPENDS_ON_ROWS = (
@@ -41,7 +41,10 @@ SPLIT_DEPENDS_ON_ROWS = (
 
 
 def _derived_groups_failures(estimator):
-    return {"check_sample_weight_equivalence_on_dense_data": SPLIT_DEPENDS_ON_ROWS}
+    return {
+        "check_sample_weight_equivalence_on_dense_data": SPLIT_DEPENDS_ON_ROWS,
+        "check_sample_weight_equivalence_on_sparse_data": SPLIT_DEPENDS_ON_ROWS,
+    }
 
 
 # Groups derived from X: every check runs; the one expected failure has its reason.
@@ -77,6 +80,9 @@ ORDINARY_FAILURES = {
         "check_estimators_nan_inf",
         "check_estimators_overwrite_params",
         "check_estimators_pickle",
+        "check_estimator_sparse_array",
+        "check_estimator_sparse_matrix",
+        "check_estimator_sparse_tag",
         "check_f_contiguous_array_estimator",
         "check_fit2d_1feature",
         "check_fit2d_predict1d",
@@ -91,6 +97,7 @@ ORDINARY_FAILURES = {
         "check_positive_only_tag_during_fit",
         "check_readonly_memmap_input",
         "check_sample_weight_equivalence_on_dense_data",
+        "check_sample_weight_equivalence_on_sparse_data",
         "check_sample_weights_list",
         "check_sample_weights_not_an_array",
         "check_sample_weights_not_overwritten",

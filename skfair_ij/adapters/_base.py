@@ -3,11 +3,13 @@
 import copy
 
 import numpy as np
+import scipy.sparse
 import torch
 from sklearn.utils.validation import has_fit_parameter
 
 from ..influence import BinaryModelProblem
 from ..influence._problem import PREDICT_CHUNK
+from ..influence._sparse import as_rows
 
 
 class ModelAdapter:
@@ -54,6 +56,8 @@ class ModelAdapter:
     #: It predicts with its own ``predict_proba`` (a plain module predicts
     #: through its adapter).
     native_predict = True
+    #: Its inputs may be a scipy sparse matrix, kept sparse end to end.
+    accepts_sparse = False
 
     @classmethod
     def fit_inputs(cls, model, X, y=None):
@@ -107,10 +111,15 @@ class ModelAdapter:
         return None
 
     def to_tensor(self, X):
-        """Inputs as a tensor of the model's dtype (on the CPU; chunks move later)."""
-        if isinstance(X, torch.Tensor):
-            return X.to(self.dtype)
-        return torch.as_tensor(np.asarray(X), dtype=self.dtype)
+        """Inputs as a tensor of the model's dtype (on the CPU; chunks move later).
+
+        A scipy sparse matrix stays sparse (a
+        :class:`~skfair_ij.influence.SparseRows`) for a kind that
+        ``accepts_sparse``, and is made dense otherwise.
+        """
+        if scipy.sparse.issparse(X) and not self.accepts_sparse:
+            X = X.toarray()
+        return as_rows(X, self.dtype)
 
     def with_parameters(self, theta):
         """A deep copy of the model holding the parameters ``theta``."""

@@ -1,6 +1,7 @@
 """Adapter for scikit-learn linear models with a logistic loss."""
 
 import numpy as np
+import scipy.sparse
 import torch
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 
@@ -50,6 +51,7 @@ class LinearModelAdapter(ModelAdapter):
 
     dtype = torch.float64
     convex = True
+    accepts_sparse = True
 
     def __init__(self, model, *, device="cpu"):
         super().__init__(model, device=device)
@@ -106,12 +108,20 @@ class LinearModelAdapter(ModelAdapter):
             return out + V[p] if self.fit_intercept else out
 
         def vjp(X, U):
-            out = X.T @ U
+            out = X.t() @ U
             if self.fit_intercept:
                 out = torch.cat([out, U.sum(0, keepdim=True)])
             return out
 
         return jvp, vjp
+
+    def features(self, X):
+        if scipy.sparse.issparse(X):
+            raise ValueError(
+                "SimJack on sparse inputs needs features of a manageable width: pass "
+                "SimJack(features=...), e.g. a TruncatedSVD."
+            )
+        return super().features(X)
 
     def positive(self, X, thetas):
         """``[X, 1] θ_k > 0`` for every θ_k at once.

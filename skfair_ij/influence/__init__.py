@@ -20,6 +20,7 @@ from ._influence import (
 )
 from ._problem import DEFAULT_MEMORY_BUDGET, BinaryModelProblem
 from ._solvers import CG, DiagonalFisher, Exact, Identity, Solver
+from ._sparse import SparseRows
 from ._surrogates import (
     fairness_surrogate,
     fairness_value_and_gradient,
@@ -32,6 +33,7 @@ __all__ = [
     "Exact",
     "Identity",
     "Solver",
+    "SparseRows",
     "CURVATURE_METHODS",
     "CURVATURE_PRODUCTS",
     "DEFAULT_MEMORY_BUDGET",

@@ -100,17 +100,26 @@ class BinaryModelProblem:
         # a few times as much again, and a cached Jacobian may hold half of it
         per_row = max(1, 8 * self.n_params * itemsize)
         self.chunk_size = max(1, min(self.n_samples, self.memory_budget // per_row))
+        self.jacobian_chunk_size = self.chunk_size  # rows of a materialised Jacobian
         # A Gauss-Newton product holds activations and their tangents, not
         # Jacobian rows: when the parameters far outnumber the inputs of a row
         # (nets), larger chunks stay in the budget and run faster.
         n_inputs = max(1, X[:1].numel())
         widen = min(4, max(1, self.n_params // (16 * n_inputs)))
         self.product_chunk_size = min(self.n_samples, widen * self.chunk_size)
-        if jacobian_products is not None and self.device.type == "cpu":
-            # explicit products X v then Xᵀ(s ⊙ X v): a chunk that stays in the
-            # CPU cache between the two is read from memory once, not twice
-            cache_rows = max(64, CPU_CACHE_BYTES // (n_inputs * itemsize))
-            self.product_chunk_size = min(self.product_chunk_size, cache_rows)
+        if jacobian_products is not None:
+            # explicit products never form the Jacobian: a chunk is its rows of X
+            # (sparse rows hold their non-zeros only)
+            row_bytes = getattr(X, "row_bytes", n_inputs * itemsize)
+            self.chunk_size = max(
+                1, min(self.n_samples, self.memory_budget // (8 * row_bytes + 64))
+            )
+            self.product_chunk_size = self.chunk_size
+            if self.device.type == "cpu":
+                # X v then Xᵀ(s ⊙ X v): a chunk that stays in the CPU cache
+                # between the two is read from memory once, not twice
+                cache_rows = max(64, CPU_CACHE_BYTES // row_bytes)
+                self.product_chunk_size = min(self.product_chunk_size, cache_rows)
         # loss derivatives with respect to the logit: r = dℓ/df, s = d²ℓ/df² (N floats)
         residual, curvature = [], []
         for rows in self.chunks():
@@ -147,7 +156,7 @@ class BinaryModelProblem:
         return X, y, b
 
     def _compute_jacobians(self):
-        for rows in self.chunks():
+        for rows in self.chunks(self.jacobian_chunk_size):
             X = self._rows(rows)[0]
             if self._linear is not None:
                 eye = torch.eye(self.n_params, dtype=self.dtype, device=self.device)
@@ -161,7 +170,7 @@ class BinaryModelProblem:
         Per-sample gradients are ``residual[rows, None] * J``.
         """
         if self._jacobian is not None:
-            return ((rows, self._jacobian[rows]) for rows in self.chunks())
+            return ((rows, self._jacobian[rows]) for rows in self.chunks(self.jacobian_chunk_size))
         return self._compute_jacobians()
 
     def _jvp(self, rows, V):
