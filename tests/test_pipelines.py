@@ -4,9 +4,11 @@ string labels; predictions from the raw X."""
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse
 import sklearn
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
@@ -15,6 +17,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from skfair_ij import FairIJClassifier, FairReweighter, OneSE
 from skfair_ij.datasets import make_biased_classification
+from skfair_ij.influence import CG
 from skfair_ij.metrics import demographic_parity_difference, make_fairness_scorer
 
 
@@ -106,3 +109,68 @@ def test_pipeline_with_a_skorch_net(table, Estimator):
     assert set(np.unique(pred)) <= {"high", "low"}
     # the net inside the returned pipeline learnt the codes of classes_
     np.testing.assert_array_equal(est.classes_[est.estimator_.predict(Xt).astype(int)], pred)
+
+
+# ---------------------------------------------------------------- sparse features
+@pytest.fixture
+def never_dense(monkeypatch):
+    """Fail whenever a scipy sparse matrix is made dense."""
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError(f"a sparse {self.shape} matrix was made dense")
+
+    for name in ("toarray", "todense"):
+        monkeypatch.setattr(scipy.sparse._base._spbase, name, refuse)
+        monkeypatch.setattr(scipy.sparse._compressed._cs_matrix, name, refuse)
+
+
+def test_sparse_features_agree_with_dense_ones(table):
+    """The same pre-trained model on CSR and on dense features: the same influences,
+    path and edit."""
+    X, y, s, *_ = table
+    prep = _prep().set_params(sparse_threshold=1.0).fit(X)  # CSR out
+    Z = prep.transform(X)
+    assert scipy.sparse.issparse(Z)
+    half = len(y) // 2
+    model = LogisticRegression().fit(Z[:half], y[:half])
+    kw = dict(
+        sensitive_features=s[:half],
+        X_val=None,
+        y_val=y[half:],
+        sensitive_features_val=s[half:],
+    )
+    fits = []
+    for features in (Z, Z.toarray()):
+        kw["X_val"] = features[half:]
+        clf = FairIJClassifier(FrozenEstimator(model), solver=CG(tol=1e-10), random_state=0)
+        fits.append(clf.fit(features[:half], y[:half], **kw))
+    sparse, dense = fits
+    np.testing.assert_allclose(sparse.influences_, dense.influences_, rtol=1e-7, atol=1e-12)
+    assert sparse.lambda_ == pytest.approx(dense.lambda_, rel=1e-7)
+    np.testing.assert_allclose(sparse.estimator_.coef_, dense.estimator_.coef_, rtol=1e-7)
+
+
+def test_hashed_text_is_never_made_dense(never_dense):
+    """2^18 hashed features: dense, 1,500 rows would take 3 GB; the fit, the path
+    and predict run on the sparse rows."""
+    with pytest.raises(AssertionError, match="made dense"):  # the guard is on
+        scipy.sparse.eye(2, format="csr").toarray()
+    rng = np.random.default_rng(0)
+    n = 1500
+    s = rng.integers(0, 2, n)
+    words = np.array([f"w{i}" for i in range(300)])
+    docs = [
+        " ".join(rng.choice(words, 12)) + (" insider" if rng.random() < 0.2 + 0.6 * g else "")
+        for g in s
+    ]
+    y = np.where(
+        (np.array(["insider" in d for d in docs]) + rng.normal(0, 0.7, n)) > 0.5, "yes", "no"
+    )
+    pipe = make_pipeline(HashingVectorizer(n_features=2**18), LogisticRegression(C=10))
+    clf = FairIJClassifier(pipe, random_state=0).fit(docs, y, sensitive_features=s)
+    pred = clf.predict(docs)
+    assert set(pred) <= {"yes", "no"} and clf.fit_status_ == "edited"
+    assert (
+        clf.path_["val_demographic_parity"][clf.best_index_]
+        < clf.path_["val_demographic_parity"][0]
+    )
