@@ -104,11 +104,24 @@ class LinearModelAdapter(ModelAdapter):
         p = self.n_coef
 
         def jvp(X, V):
-            out = X @ V[:p]
+            if X.layout == torch.sparse_csr and X.device.type == "cpu":
+                out = torch.from_numpy(_scipy_view(X) @ V[:p].numpy())
+            else:
+                out = X @ V[:p]
             return out + V[p] if self.fit_intercept else out
 
         def vjp(X, U):
-            out = X.t() @ U
+            if X.layout == torch.sparse_csr and X.device.type == "cpu":
+                out = torch.from_numpy(_scipy_view(X).T @ U.numpy())
+            elif X.layout == torch.sparse_csr:
+                # Xᵀ U as a scatter of the non-zeros: out[j] += x_ij U_i
+                crow, col, val = X.crow_indices().long(), X.col_indices().long(), X.values()
+                rows = torch.repeat_interleave(
+                    torch.arange(len(crow) - 1, device=crow.device), crow.diff()
+                )
+                out = U.new_zeros((p, U.shape[1])).index_add_(0, col, val[:, None] * U[rows])
+            else:
+                out = X.t() @ U
             if self.fit_intercept:
                 out = torch.cat([out, U.sum(0, keepdim=True)])
             return out
@@ -127,7 +140,7 @@ class LinearModelAdapter(ModelAdapter):
         """``[X, 1] θ_k > 0`` for every θ_k at once.
 
         The logits are linear in θ, so only the span of the θ_k is needed: with
-        ``Θ = C B`` (B an orthonormal basis of rank r, from an SVD), the logits
+        ``Θ = C B`` (B an orthonormal basis of rank r), the logits
         are ``([X, 1] Bᵀ) Cᵀ``: r products with X instead of k. A λ path
         ``θ̂ + λ u`` has r = 2 whatever its length. ``[X, 1] Bᵀ`` is kept for the
         last span of each X, so later points in that span (the refinement of
@@ -142,9 +155,7 @@ class LinearModelAdapter(ModelAdapter):
             if float(torch.linalg.norm(thetas - coeff @ basis)) > 1e-10 * scale:
                 cached = None
         if cached is None or cached[0] is not X:
-            U, S, Vh = torch.linalg.svd(thetas, full_matrices=False)
-            keep = S > S[0] * 1e-12 if len(S) and S[0] > 0 else S > 0
-            basis, coeff = Vh[keep], U[:, keep] * S[keep]  # thetas ≈ coeff @ basis
+            basis, coeff = _span(thetas)  # thetas ≈ coeff @ basis
             rows = self.to_tensor(X)
             with torch.no_grad():
                 Z = torch.cat(
@@ -170,3 +181,35 @@ class LinearModelAdapter(ModelAdapter):
 
 
 SUPPORTED_SKLEARN = (LogisticRegression, SGDClassifier)
+
+
+def _span(thetas, rtol=1e-10):
+    """An orthonormal basis B (r, D) of the rows of ``thetas`` and ``C = Θ Bᵀ``.
+
+    From the k × k Gram matrix (one product with Θ, then a QR of the r kept
+    directions): much cheaper than an SVD of Θ when D is large. Falls back to
+    the SVD when the directions of small singular values make the Gram route
+    inaccurate (``‖Θ − C B‖ > rtol ‖Θ‖``).
+    """
+    scale = float(torch.linalg.norm(thetas))
+    if scale == 0:
+        return thetas[:0], thetas.new_zeros((len(thetas), 0))
+    evals, evecs = torch.linalg.eigh(thetas @ thetas.T)
+    keep = evals > evals[-1] * rtol**2
+    basis = torch.linalg.qr((evecs[:, keep].T @ thetas).T).Q.T
+    coeff = thetas @ basis.T
+    if float(torch.linalg.norm(thetas - coeff @ basis)) <= rtol * scale:
+        return basis, coeff
+    U, S, Vh = torch.linalg.svd(thetas, full_matrices=False)
+    keep = S > S[0] * 1e-12
+    return Vh[keep], U[:, keep] * S[keep]
+
+
+def _scipy_view(X):
+    """A torch sparse CSR tensor on the CPU as a scipy matrix sharing its arrays
+    (scipy's sparse-dense products are several times faster there)."""
+    return scipy.sparse.csr_matrix(
+        (X.values().numpy(), X.col_indices().numpy(), X.crow_indices().numpy()),
+        shape=tuple(X.shape),
+        copy=False,
+    )

@@ -115,9 +115,10 @@ class BinaryModelProblem:
                 1, min(self.n_samples, self.memory_budget // (8 * row_bytes + 64))
             )
             self.product_chunk_size = self.chunk_size
-            if self.device.type == "cpu":
-                # X v then Xᵀ(s ⊙ X v): a chunk that stays in the CPU cache
-                # between the two is read from memory once, not twice
+            if self.device.type == "cpu" and not hasattr(X, "row_bytes"):
+                # dense X v then Xᵀ(s ⊙ X v): a chunk that stays in the CPU cache
+                # between the two is read from memory once, not twice (sparse
+                # chunks scatter into all D parameters: the larger the better)
                 cache_rows = max(64, CPU_CACHE_BYTES // row_bytes)
                 self.product_chunk_size = min(self.product_chunk_size, cache_rows)
         # loss derivatives with respect to the logit: r = dℓ/df, s = d²ℓ/df² (N floats)

@@ -35,28 +35,60 @@ class SparseRows:
 
     ndim = 2
 
-    def __init__(self, matrix, dtype=torch.float64):
-        numpy_dtype = torch.empty(0, dtype=dtype).numpy().dtype
-        self.matrix = scipy.sparse.csr_matrix(matrix, dtype=numpy_dtype)
+    def __init__(self, matrix, dtype=torch.float64, *, _parts=None):
         self.dtype = dtype
+        if _parts is not None:  # a row slice: views of the parent's arrays
+            self._crow, self._col, self._val, self._shape = _parts
+            return
+        numpy_dtype = torch.empty(0, dtype=dtype).numpy().dtype
+        m = scipy.sparse.csr_matrix(matrix, dtype=numpy_dtype)
+        m.sum_duplicates()
+        # torch tensors sharing the CSR arrays (scipy's own index type, so that
+        # scipy can work on them without a copy); row slices are views of them
+        self._crow = torch.from_numpy(m.indptr)
+        self._col = torch.from_numpy(m.indices)
+        self._val = torch.from_numpy(m.data)
+        self._shape = m.shape
 
     @property
     def shape(self):
-        return self.matrix.shape
+        return self._shape
 
     def __len__(self):
-        return self.matrix.shape[0]
+        return self._shape[0]
 
     def numel(self):
-        return int(np.prod(self.matrix.shape))
+        return int(np.prod(self._shape))
 
     @property
     def row_bytes(self):
         """Mean bytes of a row (values and column indices)."""
-        itemsize = self.matrix.data.itemsize + 8
-        return max(1, int(np.ceil(self.matrix.nnz * itemsize / max(1, len(self)))))
+        nnz = int(self._crow[-1] - self._crow[0])
+        itemsize = self._val.element_size() + self._col.element_size()
+        return max(1, int(np.ceil(nnz * itemsize / max(1, len(self)))))
+
+    @property
+    def matrix(self):
+        """The rows as a scipy CSR matrix (views of the same arrays)."""
+        start = int(self._crow[0])
+        end = int(self._crow[-1])
+        return scipy.sparse.csr_matrix(
+            (
+                self._val[start:end].numpy(),
+                self._col[start:end].numpy(),
+                (self._crow - start).numpy(),
+            ),
+            shape=self._shape,
+        )
 
     def __getitem__(self, rows):
+        if isinstance(rows, slice) and rows.step in (None, 1):
+            start, stop, _ = rows.indices(len(self))
+            stop = max(start, stop)
+            crow = self._crow[start : stop + 1]
+            lo, hi = int(crow[0]), int(crow[-1])
+            parts = (crow - lo, self._col[lo:hi], self._val[lo:hi], (stop - start, self._shape[1]))
+            return SparseRows(None, self.dtype, _parts=parts)
         if isinstance(rows, torch.Tensor):
             rows = rows.cpu().numpy()
         return SparseRows(self.matrix[rows], self.dtype)
@@ -64,14 +96,10 @@ class SparseRows:
     def to(self, device=None, dtype=None):
         """The rows as a torch sparse CSR tensor."""
         dtype = self.dtype if dtype is None else dtype
-        m = self.matrix
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # "sparse CSR support is in beta"
             return torch.sparse_csr_tensor(
-                torch.from_numpy(m.indptr.astype(np.int64)),
-                torch.from_numpy(m.indices.astype(np.int64)),
-                torch.from_numpy(m.data).to(dtype),
-                size=m.shape,
+                self._crow, self._col, self._val.to(dtype), size=self._shape
             ).to(device)
 
 
