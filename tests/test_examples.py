@@ -9,7 +9,11 @@ import numpy as np
 import pytest
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("plot_*.py"))
-ON_ADULT = {"plot_adult_mlp_edit", "plot_reweighter_gridsearch"}  # real data: slow
+ON_ADULT = {  # real data: slow
+    "plot_adult_mlp_edit",
+    "plot_adult_pipelines",
+    "plot_reweighter_gridsearch",
+}
 
 
 def _dp(model, ns):
@@ -24,6 +28,16 @@ def check_adult_mlp_edit(ns):
     clf = ns["clf"]
     assert clf.fit_status_ == "edited"
     assert _dp(clf, ns) < 0.5 * _dp(ns["net"], ns)
+
+
+def check_adult_pipelines(ns):
+    """Each final model, tuned in a GridSearchCV with a routed fairness scorer, at
+    least halves the test DP gap at no more than 0.01 more test error."""
+    results = ns["results"]
+    assert len(results) == 3
+    for name, row in results.iterrows():
+        assert row["DP (fair)"] <= 0.5 * row["DP (unedited)"], name
+        assert row["error (fair)"] <= row["error (unedited)"] + 0.01, name
 
 
 def check_influence_logreg(ns):
@@ -53,6 +67,7 @@ def check_simjack_encoder(ns):
 
 CHECKS = {
     "plot_adult_mlp_edit": check_adult_mlp_edit,
+    "plot_adult_pipelines": check_adult_pipelines,
     "plot_influence_logreg": check_influence_logreg,
     "plot_parallel_lambda_search": check_parallel_lambda_search,
     "plot_reweighter_gridsearch": check_reweighter_gridsearch,
