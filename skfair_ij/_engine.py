@@ -15,7 +15,7 @@ import torch
 from sklearn.base import clone
 
 from . import _path
-from .adapters import fit_inputs, get_adapter
+from .adapters import ModuleOutputError, fit_inputs, get_adapter
 from .influence import fairness_value_and_gradient
 
 OVERFIT_WARNING = (
@@ -270,6 +270,8 @@ def check_accepts(model, adapter, X):
         )
     try:
         adapter.decision_function(X[:2])
+    except ModuleOutputError:
+        raise
     except (RuntimeError, ValueError) as exc:
         detail = f"X has {X.shape[1]} features and a forward pass fails ({exc})"
         raise ValueError(FEATURE_MISMATCH.format(detail=detail)) from exc

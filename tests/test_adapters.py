@@ -8,7 +8,13 @@ from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from skfair_ij import FairIJClassifier, FairReweighter
-from skfair_ij.adapters import ModelAdapter, get_adapter, register_adapter, unregister_adapter
+from skfair_ij.adapters import (
+    ModelAdapter,
+    ModuleOutputError,
+    get_adapter,
+    register_adapter,
+    unregister_adapter,
+)
 from skfair_ij.datasets import make_biased_classification
 from skfair_ij.metrics import demographic_parity_difference
 from skfair_ij.weighting import IJack
@@ -118,3 +124,17 @@ def test_registered_edit_is_the_weighted_refit(data, registered):
     edit = np.append(clf.estimator_.w_ - base.w_, clf.estimator_.b_ - base.b_)
     change = np.append(refit.w_ - base.w_, refit.b_ - base.b_)
     assert np.linalg.norm(edit - change) < 0.02 * np.linalg.norm(change)
+
+
+def test_module_with_another_output_shape_points_at_adapter_kwargs():
+    X, y, s = make_biased_classification(600, 4, bias=2.0, random_state=0)
+    X = X.astype(np.float32)
+    kw = dict(
+        sensitive_features=s[:400], X_val=X[400:], y_val=y[400:], sensitive_features_val=s[400:]
+    )
+    torch.manual_seed(0)
+    two_logits = torch.nn.Linear(4, 2)
+    with pytest.raises(ModuleOutputError, match=r"shape \(2, 2\).*adapter_kwargs=\{'output'"):
+        FairIJClassifier(two_logits, prefit=True).fit(X[:400], y[:400], **kw)
+    clf = FairIJClassifier(two_logits, prefit=True, adapter_kwargs={"output": "two_logits"})
+    assert clf.fit(X[:400], y[:400], **kw).predict(X[400:]).shape == (200,)

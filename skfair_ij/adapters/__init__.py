@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import ModelAdapter
 from ._sklearn import SUPPORTED_SKLEARN, LinearModelAdapter
-from ._torch import SkorchAdapter, TorchModuleAdapter
+from ._torch import ModuleOutputError, SkorchAdapter, TorchModuleAdapter
 
 UNSUPPORTED_ESTIMATOR = (
     "{name} is not supported. Influences can be computed for: "
@@ -188,6 +188,7 @@ def fit_weighted(model, X, y, sample_weight):
 __all__ = [
     "LinearModelAdapter",
     "ModelAdapter",
+    "ModuleOutputError",
     "SkorchAdapter",
     "TorchModuleAdapter",
     "fit_inputs",

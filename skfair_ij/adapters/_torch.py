@@ -9,7 +9,16 @@ from torch.func import functional_call
 from ._base import ModelAdapter
 
 MODULE_OUTPUTS = ("logit", "two_logits", "two_log_proba", "two_proba")
-BAD_OUTPUT_SHAPE = "The module output has shape {shape}; output={output!r} expects {expected}."
+BAD_OUTPUT_SHAPE = (
+    "The module output has shape {shape}; output={output!r} expects {expected}. Say what "
+    "the module returns with adapter_kwargs={{'output': ...}}: 'logit' (the positive "
+    "class's logit, (n,) or (n, 1)), or 'two_logits', 'two_log_proba', 'two_proba' "
+    "(two columns, (n, 2))."
+)
+
+
+class ModuleOutputError(ValueError):
+    """A plain module's output does not have the shape its ``output`` setting says."""
 
 
 class TorchModuleAdapter(ModelAdapter):
@@ -85,14 +94,14 @@ class TorchModuleAdapter(ModelAdapter):
             if out.ndim == 2 and out.shape[1] == 1:
                 return out[:, 0]
             if out.ndim != 1:
-                raise ValueError(
+                raise ModuleOutputError(
                     BAD_OUTPUT_SHAPE.format(
                         shape=tuple(out.shape), output=self.output, expected="(n,) or (n, 1)"
                     )
                 )
             return out
         if out.ndim != 2 or out.shape[1] != 2:
-            raise ValueError(
+            raise ModuleOutputError(
                 BAD_OUTPUT_SHAPE.format(
                     shape=tuple(out.shape), output=self.output, expected="(n, 2)"
                 )
