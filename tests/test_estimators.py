@@ -485,13 +485,13 @@ def test_string_labels_are_spoken_back(biased, Estimator):
     assert np.all(np.isfinite(scores["test_dp"]))
 
 
-def test_reweighter_refits_a_skorch_net_with_early_stopping(biased):
-    """A net with its own validation split and EarlyStopping refits with the
-    weights: the sampler draws from the net's training part, the callbacks see
-    the validation loss."""
+def test_reweighter_refits_a_skorch_net_with_its_callbacks(biased):
+    """A net with its own validation split, EarlyStopping and a learning-rate
+    schedule refits with the weights: the sampler draws from the net's training
+    part, the callbacks see the validation loss and step the schedule."""
     import torch
     from skorch import NeuralNetBinaryClassifier
-    from skorch.callbacks import EarlyStopping
+    from skorch.callbacks import EarlyStopping, LRScheduler
 
     from skfair_ij.benchmark import SeluMLP
 
@@ -504,9 +504,15 @@ def test_reweighter_refits_a_skorch_net_with_early_stopping(biased):
         module__n_hidden=16,
         max_epochs=5,
         verbose=0,
-        callbacks=[EarlyStopping(patience=2)],
+        lr=0.05,
+        callbacks=[
+            EarlyStopping(patience=2),
+            LRScheduler(policy=torch.optim.lr_scheduler.StepLR, step_size=1, gamma=0.5),
+        ],
     )
     rw = FairReweighter(net, random_state=0).fit(X, y, sensitive_features=s)
     history = rw.estimator_.history
     assert "valid_loss" in history[-1] and rw.fit_status_ == "edited"
+    last_lr = rw.estimator_.optimizer_.param_groups[0]["lr"]
+    assert last_lr == pytest.approx(0.05 * 0.5 ** len(history))  # the schedule ran
     assert set(np.unique(rw.predict(X))) <= {0, 1}
