@@ -14,7 +14,14 @@ from ..metrics import (
     equal_opportunity_difference,
     equalized_odds_difference,
 )
-from ._methods import FAIRNESS, METHODS, NEEDS_FAIRLEARN, QUICK_METHODS, Context
+from ._methods import (
+    FAIRNESS,
+    METHODS,
+    NEEDS_FAIRLEARN,
+    NEEDS_OXONFAIR,
+    QUICK_METHODS,
+    Context,
+)
 from ._protocol import adult_splits, make_mlp
 from ._table import adult_frame, read_table, table_splits
 
@@ -37,16 +44,22 @@ def _scores(y, y_pred, s, prefix):
 
 
 def available_methods(methods):
-    """Drop the fairlearn baselines (with a note) when fairlearn is not installed."""
-    if importlib.util.find_spec("fairlearn") is None:
-        missing = [m for m in methods if m in NEEDS_FAIRLEARN]
+    """Drop the peers whose package is not installed (with a note)."""
+    methods = list(methods)
+    for package, needs, extra in (
+        ("fairlearn", NEEDS_FAIRLEARN, "bench"),
+        ("oxonfair", NEEDS_OXONFAIR, "oxonfair"),
+    ):
+        if importlib.util.find_spec(package) is not None:
+            continue
+        missing = [m for m in methods if m in needs]
         if missing:
             print(
-                f"fairlearn is not installed (pip install 'skfair-ij[bench]'): "
+                f"{package} is not installed (pip install 'skfair-ij[{extra}]'): "
                 f"skipping {', '.join(missing)}"
             )
-        return [m for m in methods if m not in NEEDS_FAIRLEARN]
-    return list(methods)
+        methods = [m for m in methods if m not in needs]
+    return methods
 
 
 def run_benchmark(
@@ -232,6 +245,9 @@ def summarize(results):
     two_se = grouped[columns].std(ddof=1).div(np.sqrt(n), axis=0) * 2
     summary = mean.join(two_se.add_suffix("_2se"))
     summary["fit_seconds_median"] = grouped["fit_seconds"].median()
+    # the fairness step's time as a multiple of ours (I-JACK with the defaults)
+    ours = summary["fit_seconds_median"].get("ijack", np.nan)
+    summary["fit_vs_ijack"] = summary["fit_seconds_median"] / ours
     summary["needs_s"] = grouped["needs_s"].first()
     summary["n_seeds"] = n
     return summary
@@ -253,7 +269,7 @@ def format_table(summary, fairness):
     """
     header = (
         f"{'method':22} {'error':>15} {'bal. acc':>8} {'DP':>15} {'EO':>15} "
-        f"{'DEO':>15} {'fit s':>7} {'s@predict':>9}"
+        f"{'DEO':>15} {'fit s':>7} {'×ijack':>7} {'s@predict':>9}"
     )
     lines = [header, "-" * len(header)]
     for method, row in summary.iterrows():
@@ -265,7 +281,8 @@ def format_table(summary, fairness):
         lines.append(
             f"{method:22} {cell('test_error'):>15} {row['test_balanced_accuracy']:>8.3f} "
             f"{cell('test_dp'):>15} {cell('test_eo'):>15} {cell('test_deo'):>15} "
-            f"{row['fit_seconds_median']:>7.1f} {'yes' if row['needs_s'] else 'no':>9}"
+            f"{row['fit_seconds_median']:>7.1f} {row['fit_vs_ijack']:>7.2f} "
+            f"{'yes' if row['needs_s'] else 'no':>9}"
         )
     if summary["n_seeds"].max() < 2:
         lines.append("(one seed: no standard errors; use --seeds N for N > 1)")
