@@ -155,3 +155,15 @@ def test_adult_with_another_sensitive_attribute():
     split = table_splits(adult_frame(), "income", ["sex", "race"], seed=0)
     X, y, s = split["train"]
     assert len(np.unique(s)) == 10 and X.dtype == np.float32 and set(np.unique(y)) == {0, 1}
+
+
+def test_oxonfair_peers_with_true_and_inferred_groups(tmp_path):
+    pytest.importorskip("oxonfair")
+    methods = ["erm", "ijack", "oxonfair", "oxonfair_inferred"]
+    results = run_benchmark(model="logreg", seeds=1, methods=methods, out=tmp_path, progress=False)
+    summary = summarize(results)
+    assert summary.loc["oxonfair", "needs_s"] and not summary.loc["oxonfair_inferred", "needs_s"]
+    for peer in ("oxonfair", "oxonfair_inferred"):
+        assert summary.loc[peer, "test_dp"] < summary.loc["erm", "test_dp"]
+        assert np.isfinite(summary.loc[peer, "fit_vs_ijack"])
+    assert summary.loc["ijack", "fit_vs_ijack"] == pytest.approx(1.0)
