@@ -15,8 +15,9 @@ import torch
 from sklearn.base import clone
 
 from . import _path
+from ._weights_path import utility_path
 from .adapters import ModuleOutputError, fit_inputs, get_adapter
-from .influence import fairness_value_and_gradient
+from .influence import fairness_value_and_gradient, validation_loss_gradient
 
 OVERFIT_WARNING = (
     "gap_data='pooled' measures the gaps on the training rows too, but the model's "
@@ -108,7 +109,7 @@ def influence_path(model, split, settings, *, sample_weight=None):
         return selection.select(columns, gap=gap, warn=False)
 
     theta = adapter.theta.to(adapter.device)
-    path, thetas, directions, ends = None, None, [], []
+    path, thetas, directions, ends, weight_columns = None, None, [], [], None
     for step in range(n_steps):
         problem = adapter.make_problem(
             X_fit, y_train, sample_weight=sample_weight, theta=theta, **budget
@@ -128,8 +129,15 @@ def influence_path(model, split, settings, *, sample_weight=None):
                 problem, convex=adapter.convex, penalised=adapter.penalised
             )
         curvature = solver.curvature(problem, damping)
+        right_hand_sides = term_gradients
+        if rule.needs_utility:  # the validation loss's gradient, solved with the terms
+            loss_gradient = validation_loss_gradient(
+                adapter.logit_fn, theta, X_val_t, torch.as_tensor(y_val)
+            )
+            right_hand_sides = torch.cat([term_gradients, loss_gradient[None, :]])
         # one solve per gap term; I_n on the whole gap is the sum over terms
-        term_solutions = curvature.solve(term_gradients.T)  # (D, T): H⁻¹ g_t
+        solutions = curvature.solve(right_hand_sides.T)  # (D, T): H⁻¹ g_t
+        term_solutions = solutions[:, : len(term_gradients)]
         term_influences = -problem.gradient_products(term_solutions)
         influences = term_influences.sum(1)
         if step == 0:
@@ -151,6 +159,12 @@ def influence_path(model, split, settings, *, sample_weight=None):
                 update=update,
             )
             directions.append(a)
+            segment = {"lambda_step": lams}
+        elif rule.needs_utility:
+            utility = -problem.gradient_products(solutions[:, -1]).cpu().numpy()
+            lams, seg_thetas, weight_columns = utility_path(
+                problem, curvature, first_influences, utility, lambdas
+            )
             segment = {"lambda_step": lams}
         else:
             lams, n_changed, seg_thetas = _path.discrete_path(
@@ -187,6 +201,7 @@ def influence_path(model, split, settings, *, sample_weight=None):
         influences=first_influences,
         directions=directions,
         ends=ends,
+        weight_columns=weight_columns,
     )
     return InfluenceResult(adapter, lambda_path, damping, update)
 

@@ -51,12 +51,15 @@ class LambdaPath(Mapping):
         The column the selection compares: ``"pooled_gap"`` or ``"val_gap"``.
     """
 
-    def __init__(self, columns, thetas, *, rule, influences, directions=(), ends=()):
+    def __init__(
+        self, columns, thetas, *, rule, influences, directions=(), ends=(), weight_columns=None
+    ):
         self._columns = {k: np.asarray(v) for k, v in columns.items()}
         self.thetas = thetas
         self.rule = rule
         self.influences = influences
         self._directions, self._ends = list(directions), list(ends)
+        self._weight_columns = weight_columns  # (N, k): weights given point by point
 
     def __getitem__(self, key):
         return self._columns[key]
@@ -85,6 +88,8 @@ class LambdaPath(Mapping):
     def weights(self, index):
         """The rule's sample weights at point ``index`` (what the edit estimates
         a refit with)."""
+        if self._weight_columns is not None:
+            return self._weight_columns[:, index].copy()
         if "n_changed" in self._columns:
             return discrete_weights(self.influences, self.rule, self["n_changed"][index])
         step, local = int(self["step"][index]), float(self["lambda_step"][index])

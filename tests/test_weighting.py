@@ -14,6 +14,7 @@ from skfair_ij.weighting import (
     ijack_weights,
     similarity_product,
     simjack_weights,
+    utility_constrained_weights,
 )
 
 INFL = np.array([3.0, 0.5, -2.0, 0.0])
@@ -58,3 +59,51 @@ def test_rule_settings():
         check_rule("drop")
     with pytest.raises(ValueError, match="'epsilon' parameter of SimJack"):
         check_rule(SimJack(epsilon=0))
+
+
+# ---------------------------------------------------------------- no utility cost
+def test_utility_constrained_weights_solve_the_linear_programme():
+    rng = np.random.default_rng(0)
+    influences, utility = rng.normal(size=8), rng.normal(size=8)
+    for budget in (0.5, 2.0, 8.0):
+        delta = 1 - utility_constrained_weights(influences, utility, budget)
+        assert np.all((delta >= 0) & (delta <= 1)) and delta.sum() <= budget + 1e-9
+        assert delta @ utility >= -1e-9  # the validation loss does not rise (first order)
+        # no vertex of the feasible set does better (brute force over the 0/1 corners
+        # and the single fractional row an LP optimum may have)
+        best = delta @ influences
+        for mask in range(2**8):
+            d = np.array([(mask >> i) & 1 for i in range(8)], dtype=float)
+            if d.sum() <= budget and d @ utility >= 0:
+                assert d @ influences <= best + 1e-9
+    assert np.all(utility_constrained_weights(influences, utility, 0.0) == 1)
+    with pytest.raises(ValueError, match="budget"):
+        utility_constrained_weights(influences, utility, -1.0)
+
+
+def test_utility_constrained_path_keeps_the_validation_loss():
+    """Every point of the path lowers the fairness surrogate's linearisation and
+    does not raise the validation loss to first order."""
+    import torch
+
+    from skfair_ij import FairIJClassifier
+    from skfair_ij.adapters import get_adapter
+    from skfair_ij.datasets import make_biased_classification
+    from skfair_ij.influence import Exact, validation_loss_gradient
+
+    X, y, s = make_biased_classification(3000, 5, bias=2.0, proxy_strength=1.0, random_state=0)
+    tr, va = slice(0, 2000), slice(2000, None)
+    kw = dict(sensitive_features=s[tr], X_val=X[va], y_val=y[va], sensitive_features_val=s[va])
+    clf = FairIJClassifier(weighting="utility_constrained", solver=Exact(), random_state=0)
+    clf.fit(X[tr], y[tr], **kw)
+    assert clf.fit_status_ == "edited" and clf.lambda_ > 0
+    adapter = get_adapter(clf.initial_estimator_)
+    g_loss = validation_loss_gradient(
+        adapter.logit_fn, adapter.theta, torch.as_tensor(X[va]), y[va]
+    )
+    steps = clf.path_thetas_ - adapter.theta[None, :]
+    assert torch.all(steps @ g_loss <= 1e-10)
+    np.testing.assert_allclose(clf.sample_weight_, clf.path_.weights(clf.best_index_))
+    assert np.all((clf.sample_weight_ >= 0) & (clf.sample_weight_ <= 1))
+    budget = (1 - clf.sample_weight_).sum()
+    assert budget == pytest.approx(clf.lambda_, rel=1e-6) or budget < clf.lambda_

@@ -303,12 +303,16 @@ METHODS = {
     # ... with the gap values and the selection's gaps on training + validation rows
     "ijack_fisher_pooled": _ij(**PREVIOUS),
     "simjack": _ij("simjack"),
+    # Li & Liu (2022): the largest first-order drop of the gap at no first-order
+    # rise of the validation loss (a linear programme per λ)
+    "utility_constrained": _ij("utility_constrained"),
     # drop-K edits of a net leave the regime where the IJ predicts a refit well:
     # λ is chosen among 3 multiples of the IJ choice by actual refits
     "fair_ij_refit": _refit("fair_ij", refit_candidates=3),
     "drop_upweight_refit": _refit("drop_upweight", refit_candidates=3),
     "ijack_refit": _refit("ijack"),
     "simjack_refit": _refit("simjack"),
+    "utility_constrained_refit": _refit("utility_constrained", refit_candidates=3),
     "ijack_diagonal": _ij(IJack(update="jackknife"), solver=DiagonalFisher(damping=1e-2)),
     "finetune": finetune,
     "kamiran_calders": kamiran_calders,

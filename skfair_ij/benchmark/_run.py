@@ -267,8 +267,9 @@ def format_table(summary, fairness):
     >>> print(format_table(summarize(pd.DataFrame(rows)), "dp").splitlines()[2][:38])
     erm                      0.100 ± 0.000
     """
+    width = max(22, *(len(str(m)) for m in summary.index))
     header = (
-        f"{'method':22} {'error':>15} {'bal. acc':>8} {'DP':>15} {'EO':>15} "
+        f"{'method':{width}} {'error':>15} {'bal. acc':>8} {'DP':>15} {'EO':>15} "
         f"{'DEO':>15} {'fit s':>7} {'×ijack':>7} {'s@predict':>9}"
     )
     lines = [header, "-" * len(header)]
@@ -279,7 +280,7 @@ def format_table(summary, fairness):
             return f"{row[col]:.3f} ± {spread:.3f}" if np.isfinite(spread) else f"{row[col]:.3f}"
 
         lines.append(
-            f"{method:22} {cell('test_error'):>15} {row['test_balanced_accuracy']:>8.3f} "
+            f"{method:{width}} {cell('test_error'):>15} {row['test_balanced_accuracy']:>8.3f} "
             f"{cell('test_dp'):>15} {cell('test_eo'):>15} {cell('test_deo'):>15} "
             f"{row['fit_seconds_median']:>7.1f} {row['fit_vs_ijack']:>7.2f} "
             f"{'yes' if row['needs_s'] else 'no':>9}"

@@ -17,6 +17,7 @@ from ._influence import (
     discrete_path_parameter_changes,
     fairness_influence,
     ij_parameter_change,
+    validation_loss_gradient,
 )
 from ._problem import DEFAULT_MEMORY_BUDGET, BinaryModelProblem
 from ._solvers import CG, DiagonalFisher, Exact, Identity, Solver
@@ -51,4 +52,5 @@ __all__ = [
     "logistic_loss",
     "logit_jacobian",
     "per_sample_grads",
+    "validation_loss_gradient",
 ]

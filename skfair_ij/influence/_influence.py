@@ -2,6 +2,8 @@
 
 import torch
 
+from ._grads import logistic_loss
+
 
 def fairness_influence(problem, curvature, fairness_gradient):
     """Influence of every training point on a fairness objective.
@@ -134,3 +136,32 @@ def discrete_path_parameter_changes(problem, curvature, influences, cuts, *, upw
     signs = torch.where(influences > 0, -1.0, 1.0).to(problem.dtype)  # w - 1 of each point
     cumulative = problem.prefix_gradient_sums(order, signs, cuts)
     return -curvature.solve(cumulative) / problem.n_samples
+
+
+def validation_loss_gradient(logit_fn, theta, X, y, *, chunk_size=2**14):
+    """Gradient of the mean logistic loss on ``(X, y)`` at ``theta``, shape (D,).
+
+    The utility whose first-order change :class:`~skfair_ij.weighting.UtilityConstrained`
+    keeps from rising; its influences are ``−g_Lᵀ H⁻¹ g_n``, computed by the
+    same solve as the fairness influences.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfair_ij.influence import validation_loss_gradient
+    >>> X = torch.tensor([[1.0], [2.0]], dtype=torch.float64)
+    >>> y = torch.tensor([1.0, 0.0], dtype=torch.float64)
+    >>> validation_loss_gradient(lambda th, X: X @ th, torch.zeros(1, dtype=torch.float64), X, y)
+    tensor([0.2500], dtype=torch.float64)
+    """
+    theta = theta.detach()
+    y = torch.as_tensor(y).to(theta.device, theta.dtype)
+    total = torch.zeros_like(theta)
+    for start in range(0, len(y), chunk_size):
+        rows = slice(start, min(start + chunk_size, len(y)))
+        with torch.enable_grad():
+            theta_ = theta.clone().requires_grad_(True)
+            logits = logit_fn(theta_, X[rows].to(theta.device, theta.dtype)).reshape(-1)
+            (grad,) = torch.autograd.grad(logistic_loss(logits, y[rows]).sum(), theta_)
+        total += grad
+    return total / max(1, len(y))
