@@ -13,7 +13,12 @@ def main(argv=None):
         "benchmark",
         help="run the Adult protocol: ERM, the influence rules and fairlearn baselines",
     )
-    bench.add_argument("--dataset", default="adult", choices=["adult"])
+    bench.add_argument(
+        "--dataset",
+        default="adult",
+        choices=["adult", "german_credit"],
+        help="a bundled data set (german_credit: --sensitive sex or age_group)",
+    )
     bench.add_argument("--model", default="mlp", choices=["mlp", "logreg"])
     bench.add_argument("--fairness", default="dp", choices=["dp", "eo", "deo"])
     bench.add_argument("--seeds", type=int, default=3, help="random splits (default 3)")

@@ -83,3 +83,32 @@ def test_make_biased_classification_controls_bias():
 def test_make_biased_classification_bad_input():
     with pytest.raises(ValueError, match="group_ratio"):
         make_biased_classification(10, 2, group_ratio=1.5)
+
+
+def test_german_credit_is_bundled_and_encoded():
+    from skfair_ij.datasets import load_german_credit
+
+    german = load_german_credit(as_frame=True)
+    assert german.data.shape == (1000, 20) and int(german.target.sum()) == 700
+    assert set(german.sensitive) == {"female", "male"}
+    X, y = load_german_credit(return_X_y=True)
+    assert X.dtype == np.float64 and X.shape[0] == 1000 and np.isfinite(X).all()
+    ages = load_german_credit(sensitive="age").sensitive
+    assert int((ages == "under 25").sum()) == 149
+    with pytest.raises(ValueError, match="sensitive must be"):
+        load_german_credit(sensitive="race")
+
+
+def test_benchmark_on_german_credit(tmp_path):
+    from skfair_ij.benchmark import run_benchmark
+
+    results = run_benchmark(
+        dataset="german_credit",
+        model="logreg",
+        seeds=1,
+        methods=["erm", "ijack"],
+        out=tmp_path,
+        progress=False,
+    )
+    assert set(results["method"]) == {"erm", "ijack"}
+    assert np.isfinite(results["test_dp"]).all()

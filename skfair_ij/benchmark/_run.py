@@ -23,7 +23,7 @@ from ._methods import (
     Context,
 )
 from ._protocol import adult_splits, make_mlp
-from ._table import adult_frame, read_table, table_splits
+from ._table import adult_frame, german_frame, read_table, table_splits
 
 GAP_COLUMN = {"dp": "test_dp", "eo": "test_eo", "deo": "test_deo"}
 
@@ -81,8 +81,10 @@ def run_benchmark(
 
     Parameters
     ----------
-    dataset : {"adult"}
-        The bundled data when ``data`` is None.
+    dataset : {"adult", "german_credit"}
+        The bundled data when ``data`` is None: Adult (Ghosh et al.'s
+        protocol), or German credit (raw columns, random 50/25/25 splits,
+        sensitive ``sex`` unless ``sensitive=["age_group"]``).
     model : {"mlp", "logreg"}
         The ERM model: Ghosh et al.'s MLP (skorch) or a logistic regression.
     fairness : {"dp", "eo", "deo"}
@@ -125,9 +127,11 @@ def run_benchmark(
     >>> print(format_table(summary, "dp").splitlines()[0].split()[:3])
     ['method', 'error', 'bal.']
     """
-    if dataset != "adult":
-        raise ValueError(f"Unknown dataset {dataset!r}; only 'adult' is bundled.")
+    if dataset not in ("adult", "german_credit"):
+        raise ValueError(f"Unknown dataset {dataset!r}; 'adult' and 'german_credit' are bundled.")
     splits = adult_splits
+    if dataset == "german_credit" and data is None:
+        data, target, sensitive = german_frame(), "good_credit", sensitive or ["sex"]
     if data is not None or sensitive:
         if data is not None and not (target and sensitive):
             raise ValueError("A table needs target= and sensitive= (its column names).")

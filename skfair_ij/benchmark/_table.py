@@ -29,6 +29,18 @@ def adult_frame():
     return adult.data.assign(income=np.asarray(adult.target))
 
 
+def german_frame():
+    """German credit's raw columns with ``sex`` and ``age_group`` (the two sensitive
+    attributes) and its label column ``good_credit``."""
+    from ..datasets import load_german_credit
+
+    german = load_german_credit(as_frame=True)
+    return german.frame.assign(
+        sex=german.sensitive.to_numpy(),
+        age_group=load_german_credit(sensitive="age").sensitive,
+    )
+
+
 def table_splits(frame, target, sensitive, seed, *, positive=None, fractions=FRACTIONS):
     """A random train/validation/test split of a table, encoded on its train part.
 
