@@ -106,9 +106,8 @@ for name, (fair, erm) in candidates.items():
     if name == "gradient boosting":
         erm.fit(X.iloc[train], y[train])
         erm_pred = erm.predict(X_test)
-    else:  # the fair estimator's own unedited model (a net predicts the codes 0/1)
-        raw = np.asarray(best.initial_estimator_.predict(X_test))
-        erm_pred = raw if np.isin(raw, best.classes_).all() else best.classes_[raw.astype(int)]
+    else:  # the fair estimator's own unedited model, which speaks the labels too
+        erm_pred = best.initial_estimator_.predict(X_test)
     fair_pred = best.predict(X_test)  # the raw DataFrame, without the groups
     rows.append(
         {

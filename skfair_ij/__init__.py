@@ -10,6 +10,7 @@ rules), :mod:`skfair_ij.influence` (the kernels and the curvature solvers).
 from ._base import BaseFairInfluence, FairnessWarning
 from ._classifier import FairIJClassifier
 from ._display import FairnessPathDisplay
+from ._labels import LabelledClassifier
 from ._path import LambdaPath
 from ._reweighter import FairReweighter
 from ._selection import MaxGap, MinGap, OneSE, Selection, WithinTolerance
@@ -22,6 +23,7 @@ __all__ = [
     "FairReweighter",
     "FairnessPathDisplay",
     "FairnessWarning",
+    "LabelledClassifier",
     "LambdaPath",
     "MaxGap",
     "MinGap",

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ._labels import LabelledClassifier
 from .adapters import fit_inputs, get_adapter
 from .metrics._fairness import hard_gaps
 from .metrics._validation import check_sensitive_features
@@ -159,6 +160,8 @@ def _score_path(estimator, X, y, sensitive_features):
     model = estimator.initial_estimator_
     if hasattr(model, "steps"):  # a Pipeline: the path is its final step's
         model = model.steps[-1][1]
+    if isinstance(model, LabelledClassifier):  # a net facing the user's labels
+        model = model.estimator
     adapter = get_adapter(model, **(getattr(estimator, "adapter_kwargs", None) or {}))
     inputs = adapter.to_tensor(fit_inputs(model, X_model)[0])
     positive = adapter.positive(inputs, estimator.path_thetas_)

@@ -18,6 +18,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._labels import decoded
 from ._split import PREFIT_NEEDS_VALIDATION, SPLIT_TOO_SMALL, Split, codes_of, held_out_split
 from .adapters import kind
 from .metrics._validation import MISSING_SENSITIVE, check_sensitive_features
@@ -115,9 +116,13 @@ class InputsMixin:
         )
 
     def _wrap_pipelines(self):
-        """``final_estimator_``, and ``estimator_``/``initial_estimator_`` as
-        Pipelines of the user's steps when the estimator is one."""
+        """``final_estimator_`` (the model itself), and ``estimator_`` /
+        ``initial_estimator_`` as the user sees them: speaking the user's labels,
+        and Pipelines of the user's steps when the estimator is one."""
         self.final_estimator_ = self.estimator_
+        # a net learns the codes 0/1: facing the user, it predicts their labels
+        self.estimator_ = decoded(self.estimator_, self.classes_)
+        self.initial_estimator_ = decoded(self.initial_estimator_, self.classes_)
         if getattr(self, "preprocessor_", None) is None:
             return
         self.estimator_ = self._as_pipeline(self.estimator_)

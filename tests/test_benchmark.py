@@ -79,7 +79,7 @@ def test_one_seed_reports_no_standard_error(tmp_path):
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"dataset": "compas"}, "only 'adult'"),
+        ({"dataset": "compas"}, "'adult' and 'german_credit' are bundled"),
         ({"model": "resnet"}, "Unknown model"),
         ({"fairness": "parity"}, "Unknown fairness"),
         ({"methods": ["erm", "magic"]}, "Unknown methods"),

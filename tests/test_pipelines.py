@@ -107,8 +107,8 @@ def test_pipeline_with_a_skorch_net(table, Estimator):
     assert est.fit_status_ == "edited"
     pred = est.predict(Xt)
     assert set(np.unique(pred)) <= {"high", "low"}
-    # the net inside the returned pipeline learnt the codes of classes_
-    np.testing.assert_array_equal(est.classes_[est.estimator_.predict(Xt).astype(int)], pred)
+    # the returned pipeline speaks the labels (its net learnt their codes)
+    np.testing.assert_array_equal(est.estimator_.predict(Xt), pred)
 
 
 # ---------------------------------------------------------------- sparse features
@@ -174,3 +174,24 @@ def test_hashed_text_is_never_made_dense(never_dense):
         clf.path_["val_demographic_parity"][clf.best_index_]
         < clf.path_["val_demographic_parity"][0]
     )
+
+
+@pytest.mark.parametrize("Estimator", [FairIJClassifier, FairReweighter])
+def test_a_net_speaks_the_users_labels(Estimator):
+    """A net learns the codes 0/1; the fitted models the user sees predict labels."""
+    from skfair_ij import LabelledClassifier
+    from skfair_ij.benchmark import make_mlp
+
+    X, y, s = make_biased_classification(1500, 4, bias=2.0, proxy_strength=2.0, random_state=0)
+    X = X.astype(np.float32)
+    labels = np.where(y == 1, "approved", "denied")
+    est = Estimator(make_mlp(4, seed=0, max_epochs=3), random_state=0)
+    est.fit(X, labels, sensitive_features=s)
+    for model in (est.estimator_, est.initial_estimator_):
+        assert isinstance(model, LabelledClassifier)
+        assert set(model.predict(X)) <= {"approved", "denied"}
+        np.testing.assert_array_equal(model.classes_, ["approved", "denied"])
+    assert set(est.predict(X)) <= {"approved", "denied"}
+    # labels that are the codes themselves: the net as it is
+    plain = Estimator(make_mlp(4, seed=0, max_epochs=3), random_state=0)
+    assert not isinstance(plain.fit(X, y, sensitive_features=s).estimator_, LabelledClassifier)
