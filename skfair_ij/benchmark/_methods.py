@@ -54,6 +54,7 @@ class Fitted:
     predict: object  # callable (X, s) -> labels
     seconds: float
     needs_s: bool = False
+    trains_own_model: bool = False  # False: it starts from the trained ERM model
 
 
 def _timed(fn):
@@ -164,7 +165,7 @@ def kamiran_calders(ctx):
         return fit_weighted(net, X, y.astype(np.float32), weight)
 
     net, seconds = _timed(run)
-    return Fitted(lambda X, s: net.predict(X), seconds)
+    return Fitted(lambda X, s: net.predict(X), seconds, trains_own_model=True)
 
 
 def _fairlearn_constraint(fairness):
@@ -189,7 +190,9 @@ def exponentiated_gradient(ctx):
     )
     _, seconds = _timed(lambda: mitigator.fit(X64, y, sensitive_features=s))
     return Fitted(
-        lambda X, s: mitigator.predict(X.astype(np.float64), random_state=ctx.seed), seconds
+        lambda X, s: mitigator.predict(X.astype(np.float64), random_state=ctx.seed),
+        seconds,
+        trains_own_model=True,
     )
 
 
