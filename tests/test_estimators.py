@@ -1,4 +1,4 @@
-"""scikit-learn contract and behaviour of FairIJClassifier and FairReweighter."""
+"""The scikit-learn contract and the behaviour both estimators share (skfair_ij/_base.py)."""
 
 import pickle
 
@@ -8,9 +8,8 @@ import pytest
 import sklearn
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
-from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
@@ -19,9 +18,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skfair_ij import FairIJClassifier, FairReweighter, OneSE
 from skfair_ij.datasets import make_biased_classification
-from skfair_ij.influence import CG, Exact
 from skfair_ij.metrics import DemographicParity, demographic_parity_difference, make_fairness_scorer
-from skfair_ij.weighting import FairIJ, IJack
+from skfair_ij.weighting import IJack
 
 
 def sign_of_first_column(X):
@@ -126,13 +124,6 @@ def test_sklearn_compatible_ordinary(estimator, check):
     check(estimator)
 
 
-@pytest.fixture(scope="module")
-def biased():
-    # one draw of the problem (the coefficients depend on random_state), split in two
-    X, y, s = make_biased_classification(2500, 5, bias=2.0, random_state=0)
-    return X[:1500], y[:1500], s[:1500], X[1500:], y[1500:], s[1500:]
-
-
 ESTIMATORS = [FairIJClassifier, FairReweighter]
 RULES = ["ijack", "simjack", "fair_ij", "drop_upweight"]
 RULE_SETTINGS = [dict(weighting=rule) for rule in RULES] + [
@@ -158,32 +149,6 @@ def test_rules_lower_validation_gap(biased, Estimator, setting):
     assert isinstance(est.estimator_, LogisticRegression)
     assert set(est.path_) >= {"lambda", "val_accuracy", "val_gap", "val_demographic_parity"}
     assert est.lambda_ == est.path_["lambda"][est.best_index_]
-
-
-def test_ij_edit_agrees_with_weighted_refit(biased):
-    X, y, s, Xv, yv, sv = biased
-    base = LogisticRegression(C=1.0, tol=1e-10, max_iter=1000)
-    kw = dict(sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
-    exact = Exact(damping=0.0)
-    probe = FairIJClassifier(base, solver=exact, weighting=IJack(lambdas=[0.0])).fit(X, y, **kw)
-    lam = 0.05 / np.abs(probe.influences_).max()  # ‖w − 1‖∞ = 0.05
-    clf = FairIJClassifier(base, solver=exact, weighting=IJack(lambdas=[lam])).fit(X, y, **kw)
-    assert clf.lambda_ == pytest.approx(lam)
-    assert np.abs(clf.sample_weight_ - 1).max() == pytest.approx(0.05)
-    refit = clone(base).fit(X, y, sample_weight=clf.sample_weight_)
-    theta0 = np.r_[clf.initial_estimator_.coef_.ravel(), clf.initial_estimator_.intercept_]
-    edited = np.r_[clf.estimator_.coef_.ravel(), clf.estimator_.intercept_]
-    actual = np.r_[refit.coef_.ravel(), refit.intercept_]
-    assert np.linalg.norm(edited - actual) <= 0.05 * np.linalg.norm(actual - theta0)
-    # with a larger λ both the edit and the refit lower the validation gap
-    big = FairIJClassifier(base, solver=exact, weighting=IJack(lambdas=[20 * lam]))
-    big.fit(X, y, **kw)
-    refit_big = clone(base).fit(X, y, sample_weight=np.clip(big.sample_weight_, 0, None))
-    gap0 = demographic_parity_difference(
-        yv, big.initial_estimator_.predict(Xv), sensitive_features=sv
-    )
-    assert demographic_parity_difference(yv, big.predict(Xv), sensitive_features=sv) < gap0
-    assert demographic_parity_difference(yv, refit_big.predict(Xv), sensitive_features=sv) < gap0
 
 
 def test_clone_params_pickle_and_determinism(biased):
@@ -219,25 +184,6 @@ def test_inputs_and_estimator_not_mutated(biased, Estimator):
     np.testing.assert_array_equal(X, X_copy)
     np.testing.assert_array_equal(y, y_copy)
     np.testing.assert_array_equal(s, s_copy)
-
-
-def test_prefit_and_frozen_estimator(biased):
-    X, y, s, Xv, yv, sv = biased
-    base = LogisticRegression().fit(X, y)
-    kw = dict(sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
-    a = FairIJClassifier(base, prefit=True).fit(X, y, **kw)
-    b = FairIJClassifier(FrozenEstimator(base)).fit(X, y, **kw)
-    np.testing.assert_array_equal(a.initial_estimator_.coef_, base.coef_)
-    np.testing.assert_allclose(a.predict_proba(Xv), b.predict_proba(Xv))
-
-
-def test_sgd_classifier_and_string_labels(biased):
-    X, y, s, *_ = biased
-    labels = np.where(y == 1, "high", "low")
-    clf = FairIJClassifier(SGDClassifier(loss="log_loss", random_state=0), random_state=0)
-    clf.fit(X, labels, sensitive_features=s)
-    assert set(clf.predict(X)) <= {"high", "low"}
-    assert list(clf.classes_) == ["high", "low"]
 
 
 def _frame(X, s):
@@ -287,56 +233,6 @@ def test_sensitive_column_by_name_and_dropped(biased):
     assert keep.n_features_in_ == 6
 
 
-def test_reweighter_with_proxy_and_resampling(biased):
-    X, y, s, Xv, yv, sv = biased
-    kw = dict(sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
-    rw = FairReweighter(
-        HistGradientBoostingClassifier(max_iter=30, random_state=0),
-        influence_estimator=LogisticRegression(),
-        weighting="fair_ij",
-    ).fit(X, y, **kw)
-    assert isinstance(rw.estimator_, HistGradientBoostingClassifier)
-    assert set(np.unique(rw.sample_weight_)) <= {0.0, 1.0}
-    resampler = FairReweighter(weighting="drop_upweight", random_state=0)
-    X_res, y_res = resampler.fit_resample(X, y, sensitive_features=s)
-    assert X_res.shape[1] == X.shape[1] and len(X_res) == len(y_res)
-    # the rows really are resampled: dropped rows gone, up-weighted rows twice
-    w = resampler.sample_weight_
-    assert resampler.lambda_ > 0 and (w != 1).any()
-    assert len(X_res) == int(w.sum())
-    rows = resampler.train_indices_
-    np.testing.assert_array_equal(X_res, np.repeat(X[rows], w.astype(int), axis=0))
-    two_rounds = FairReweighter(n_rounds=2, random_state=0).fit(X, y, sensitive_features=s)
-    assert len(two_rounds.lambdas_) == 2
-
-
-@pytest.mark.parametrize("weighting", ["fair_ij", "ijack"])
-def test_reweighter_selects_lambda_by_refits(biased, weighting):
-    """refit_candidates=k refits at λ=0 and k multiples of the IJ-selected λ,
-    scores the refits on validation data and keeps the selected one."""
-    X, y, s, Xv, yv, sv = biased
-    kw = dict(sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
-    ij = FairReweighter(LogisticRegression(), weighting=weighting).fit(X, y, **kw)
-    assert ij.refit_path_ is None
-    rw = FairReweighter(LogisticRegression(), weighting=weighting, refit_candidates=3)
-    rw.fit(X, y, **kw)
-    refits = rw.refit_path_
-    assert refits["lambda"][0] == 0 and 3 <= len(refits["lambda"]) <= 4
-    assert np.all(np.diff(refits["lambda"]) > 0)
-    assert ij.lambda_ in refits["lambda"] and refits["lambda"].max() > ij.lambda_
-    chosen = int(np.flatnonzero(refits["lambda"] == rw.lambda_)[0])
-    # the kept model is the refit with the final weights, scored as recorded
-    again = LogisticRegression().fit(X, y, sample_weight=rw.sample_weight_)
-    np.testing.assert_allclose(again.coef_, rw.estimator_.coef_, rtol=1e-6)
-    gap = demographic_parity_difference(yv, rw.predict(Xv), sensitive_features=sv)
-    assert gap == pytest.approx(refits["val_gap"][chosen])
-    assert gap < demographic_parity_difference(
-        yv, LogisticRegression().fit(X, y).predict(Xv), sensitive_features=sv
-    )
-    with pytest.raises(ValueError, match="refit_candidates"):
-        FairReweighter(refit_candidates=0).fit(X, y, sensitive_features=s)
-
-
 def test_bad_input_messages(biased):
     X, y, s, *_ = biased
     with pytest.raises(ValueError, match="Only binary classification"):
@@ -369,85 +265,6 @@ def test_bad_input_messages(biased):
         )
     with pytest.raises(ValueError, match="'n_rounds' parameter of FairReweighter"):
         FairReweighter(n_rounds=0).fit(X, y, sensitive_features=s)
-
-
-def test_ijack_weights_match_the_rule(biased):
-    X, y, s, Xv, yv, sv = biased
-    kw = dict(sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
-    clf = FairIJClassifier(weighting=IJack(n_steps=1)).fit(X, y, **kw)
-    np.testing.assert_allclose(clf.sample_weight_, 1 - clf.lambda_ * clf.influences_)
-    fixed = FairIJClassifier(weighting=FairIJ(lambdas=[clf.lambda_])).fit(X, y, **kw)
-    np.testing.assert_array_equal(
-        fixed.sample_weight_, (clf.influences_ <= 1 / clf.lambda_).astype(float)
-    )
-
-
-@pytest.mark.parametrize("update", ["jackknife", "fisher"])
-@pytest.mark.parametrize("n_steps", [1, 3])
-def test_equalized_odds_terms_as_constraints(biased, n_steps, update):
-    from skfair_ij.metrics import equalized_odds_difference
-
-    X, y, s = make_biased_classification(2500, 5, bias=1.0, proxy_strength=2.0, random_state=0)
-    X, y, s, Xv, yv, sv = X[:1500], y[:1500], s[:1500], X[1500:], y[1500:], s[1500:]
-    kw = dict(sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
-    clf = FairIJClassifier(
-        fairness="equalized_odds",
-        weighting=IJack(n_steps=n_steps, update=update),
-        selection=OneSE(tolerance=0.05),
-    )
-    clf.fit(X, y, **kw)
-    before = equalized_odds_difference(
-        yv, clf.initial_estimator_.predict(Xv), sensitive_features=sv
-    )
-    after = equalized_odds_difference(yv, clf.predict(Xv), sensitive_features=sv)
-    assert after < 0.5 * before
-    assert clf.path_["step"].max() < n_steps
-    assert np.all(np.diff(clf.path_["lambda"]) >= 0)
-
-
-def test_reweighter_refits_a_skorch_net(biased):
-    import torch
-    from skorch import NeuralNetBinaryClassifier
-
-    from skfair_ij.benchmark import SeluMLP
-
-    X, y, s, Xv, yv, sv = biased
-    X, Xv = X.astype(np.float32), Xv.astype(np.float32)
-    torch.manual_seed(0)
-    net = NeuralNetBinaryClassifier(
-        SeluMLP,
-        module__n_features=5,
-        module__n_hidden=16,
-        max_epochs=5,
-        lr=0.05,
-        train_split=None,
-        verbose=0,
-    )
-    rw = FairReweighter(net, solver=CG(damping=3e-2)).fit(
-        X, y, sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv
-    )
-    assert isinstance(rw.estimator_, NeuralNetBinaryClassifier)
-    assert rw.sample_weight_.shape == (len(X),) and rw.sample_weight_.min() >= 0
-    before = demographic_parity_difference(
-        yv, rw.initial_estimator_.predict(Xv), sensitive_features=sv
-    )
-    after = demographic_parity_difference(yv, rw.predict(Xv), sensitive_features=sv)
-    assert after < before
-    assert net.get_params()["max_epochs"] == 5 and not hasattr(net, "module_")
-
-
-def test_models_without_gradients(biased):
-    """FairIJClassifier names the way out; FairReweighter takes a proxy by itself."""
-    X, y, s, Xv, yv, sv = biased
-    kw = dict(sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
-    boosting = HistGradientBoostingClassifier(max_iter=30, random_state=0)
-    with pytest.raises(TypeError, match="use FairReweighter.*influence_estimator"):
-        FairIJClassifier(boosting).fit(X, y, **kw)
-    rw = FairReweighter(boosting, weighting="fair_ij", verbose=1, random_state=0).fit(X, y, **kw)
-    assert isinstance(rw.influence_estimator_, LogisticRegression)
-    assert isinstance(rw.estimator_, HistGradientBoostingClassifier)
-    assert isinstance(rw.initial_estimator_, LogisticRegression)
-    assert (rw.sample_weight_ == 0).any()
 
 
 def test_dropped_sensitive_column_is_optional_at_predict():
@@ -483,36 +300,3 @@ def test_string_labels_are_spoken_back(biased, Estimator):
             cv=2,
         )
     assert np.all(np.isfinite(scores["test_dp"]))
-
-
-def test_reweighter_refits_a_skorch_net_with_its_callbacks(biased):
-    """A net with its own validation split, EarlyStopping and a learning-rate
-    schedule refits with the weights: the sampler draws from the net's training
-    part, the callbacks see the validation loss and step the schedule."""
-    import torch
-    from skorch import NeuralNetBinaryClassifier
-    from skorch.callbacks import EarlyStopping, LRScheduler
-
-    from skfair_ij.benchmark import SeluMLP
-
-    X, y, s, *_ = biased
-    X = X.astype(np.float32)
-    torch.manual_seed(0)
-    net = NeuralNetBinaryClassifier(
-        SeluMLP,
-        module__n_features=X.shape[1],
-        module__n_hidden=16,
-        max_epochs=5,
-        verbose=0,
-        lr=0.05,
-        callbacks=[
-            EarlyStopping(patience=2),
-            LRScheduler(policy=torch.optim.lr_scheduler.StepLR, step_size=1, gamma=0.5),
-        ],
-    )
-    rw = FairReweighter(net, random_state=0).fit(X, y, sensitive_features=s)
-    history = rw.estimator_.history
-    assert "valid_loss" in history[-1] and rw.fit_status_ == "edited"
-    last_lr = rw.estimator_.optimizer_.param_groups[0]["lr"]
-    assert last_lr == pytest.approx(0.05 * 0.5 ** len(history))  # the schedule ran
-    assert set(np.unique(rw.predict(X))) <= {0, 1}
