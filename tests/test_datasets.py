@@ -65,6 +65,7 @@ def test_wheel_contains_adult(tmp_path):
     (wheel,) = tmp_path.glob("*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "skfair_ij/datasets/data/adult.csv.gz" in names
+    assert "skfair_ij/datasets/data/german_credit.csv.gz" in names
 
 
 def test_make_biased_classification_controls_bias():
