@@ -84,3 +84,29 @@ def test_solver_settings_reach_the_fit_and_a_search():
     search.fit(X, y, sensitive_features=s)
     assert search.best_estimator_.solver_.damping in (0.0, 0.1)
     assert search.best_estimator_.damping_ == search.best_params_["solver__damping"]
+
+
+def test_later_solves_are_deflated_by_the_earlier_directions():
+    """A second solve starts from the Galerkin solution on the first solve's
+    directions and keeps its own directions A-orthogonal to them: fewer
+    iterations, the same solution."""
+    gen = torch.Generator().manual_seed(1)
+    X = torch.randn(2000, 40, dtype=torch.float64, generator=gen) * torch.linspace(0.1, 3, 40)
+    y = (X[:, 0] + torch.randn(2000, dtype=torch.float64, generator=gen) > 0).double()
+    problem = BinaryModelProblem(
+        lambda th, X: X @ th,
+        torch.zeros(40, dtype=torch.float64),
+        X,
+        y,
+        l2_penalty=torch.full((40,), 1e-3, dtype=torch.float64),
+    )
+    b1, b2 = torch.randn(40, 2, dtype=torch.float64, generator=gen).T
+    exact = Exact(damping=0.0).curvature(problem, 0.0)
+    fresh = CG(tol=1e-8).curvature(problem, 0.0)
+    fresh.solve(b2)
+    fresh_iterations = fresh.info_["n_iter"]
+    recycled = CG(tol=1e-8).curvature(problem, 0.0)
+    recycled.solve(b1)
+    x2 = recycled.solve(b2)
+    assert recycled.info_["n_iter"] < fresh_iterations
+    torch.testing.assert_close(x2, exact.solve(b2), rtol=1e-6, atol=1e-9)

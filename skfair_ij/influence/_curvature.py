@@ -43,7 +43,9 @@ class InfluenceConvergenceWarning(UserWarning):
     """
 
 
-def conjugate_gradient(matvec, B, *, x0=None, ax0=None, tol=1e-6, maxiter=200, record=None):
+def conjugate_gradient(
+    matvec, B, *, x0=None, ax0=None, tol=1e-6, maxiter=200, record=None, deflate=None
+):
     """Solve ``A X = B`` column by column with conjugate gradient.
 
     Parameters
@@ -61,6 +63,10 @@ def conjugate_gradient(matvec, B, *, x0=None, ax0=None, tol=1e-6, maxiter=200, r
     record : callable, default=None
         ``record(P, AP)`` receives the search directions of every iteration and
         their products (the columns still running), e.g. to recycle them.
+    deflate : callable, default=None
+        ``deflate(R) -> R − W (Wᵀ A W)⁻¹ (A W)ᵀ R`` for a subspace W: the search
+        directions are kept A-orthogonal to W (deflated CG; with ``x0`` the
+        Galerkin solution on W, CG then runs on the complement of W only).
 
     Returns
     -------
@@ -84,7 +90,7 @@ def conjugate_gradient(matvec, B, *, x0=None, ax0=None, tol=1e-6, maxiter=200, r
     else:
         X = x0.clone()
         R = B - (matvec(x0) if ax0 is None else ax0)
-    P = R.clone()
+    P = R.clone() if deflate is None else deflate(R)
     rs = (R * R).sum(0)
     b_norm = B.norm(dim=0).clamp(min=torch.finfo(B.dtype).tiny)
     done = rs.sqrt() <= tol * b_norm
@@ -103,7 +109,8 @@ def conjugate_gradient(matvec, B, *, x0=None, ax0=None, tol=1e-6, maxiter=200, r
         R -= alpha * AP
         rs_new = (R * R).sum(0)
         done = done | (rs_new.sqrt() <= tol * b_norm) | (curvature <= 0)
-        P = R + torch.where(done, torch.zeros_like(rs), rs_new / rs.clamp(min=1e-300)) * P
+        beta = torch.where(done, torch.zeros_like(rs), rs_new / rs.clamp(min=1e-300))
+        P = (R if deflate is None else deflate(R)) + beta * P
         rs = rs_new
     return X, {"n_iter": n_iter, "residual": rs.sqrt() / b_norm}
 
@@ -220,18 +227,25 @@ class Curvature:
         different solves may be nearly dependent.
         """
         if not self._recycled_P:
-            return None, None
+            return None, None, None
         W, AW = torch.cat(self._recycled_P, 1), torch.cat(self._recycled_AP, 1)
         small = (W.T @ AW).double()
         small = (small + small.T) / 2
-        rhs = (W.T @ B).double()
         evals, evecs = torch.linalg.eigh(small)
         keep = evals > evals.max() * 1e-6
         if not bool(keep.any()):
-            return None, None
-        C = evecs[:, keep] @ ((evecs[:, keep].T @ rhs) / evals[keep, None])
-        C = C.to(B.dtype)
-        return W @ C, AW @ C
+            return None, None, None
+        # (Wᵀ A W)⁻¹ restricted to its well-conditioned part, in float64
+        inverse = (evecs[:, keep] / evals[keep]) @ evecs[:, keep].T
+
+        def project(M):  # (Wᵀ A W)⁻¹ Wᵀ M
+            return (inverse @ (W.T @ M).double()).to(M.dtype)
+
+        def deflate(R):  # R − W (Wᵀ A W)⁻¹ (A W)ᵀ R
+            return R - W @ (inverse @ (AW.T @ R).double()).to(R.dtype)
+
+        C = project(B)
+        return W @ C, AW @ C, deflate
 
     def solve(self, B):
         """``(H + damping I)⁻¹ B`` for B (D,) or (D, k)."""
@@ -247,12 +261,13 @@ class Curvature:
             else:
                 X = torch.linalg.lu_solve(*self._lu, B)
         else:
-            x0, ax0 = self._recycled_guess(B)
+            x0, ax0, deflate = self._recycled_guess(B)
             X, info = conjugate_gradient(
                 self.matvec,
                 B,
                 x0=x0,
                 ax0=ax0,
+                deflate=deflate,
                 tol=self.tol,
                 maxiter=self.maxiter,
                 record=self._record if self._max_recycled > 0 else None,
