@@ -82,14 +82,17 @@ def influence_path(model, split, settings, *, sample_weight=None):
     features = _simjack_features(rule, adapter, X_train) if rule.name == "simjack" else None
     n_steps = rule.n_segments
 
+    # the fitted model's logits, computed once: for its curvature, its training
+    # and validation accuracy and the values of the gap terms
+    X_train_t = adapter.to_tensor(X_fit)
+    fitted_logits = [
+        torch.as_tensor(adapter.decision_function(X_t)) for X_t in (X_train_t, X_val_t)
+    ]
     value_data, extra, min_accuracy = None, None, None
     if criterion.gap_data == "pooled":
-        X_train_t = adapter.to_tensor(X_fit)
         value_data = (X_train_t, torch.as_tensor(y_train), torch.as_tensor(split.g_train))
         extra = (X_train_t, y_train, split.g_train)
-        accuracy = _check_overfit(
-            adapter.positive, adapter.theta, X_train_t, y_train, X_val_t, y_val
-        )
+        accuracy = _check_overfit(*fitted_logits, y_train, y_val)
         min_accuracy = selection.min_accuracy(accuracy)  # pooled gaps of candidates only
 
     def evaluate(thetas):
@@ -111,8 +114,14 @@ def influence_path(model, split, settings, *, sample_weight=None):
     theta = adapter.theta.to(adapter.device)
     path, thetas, directions, ends, weight_columns = None, None, [], [], None
     for step in range(n_steps):
+        known = step == 0  # at the fitted parameters, the logits are known
         problem = adapter.make_problem(
-            X_fit, y_train, sample_weight=sample_weight, theta=theta, **budget
+            X_fit,
+            y_train,
+            sample_weight=sample_weight,
+            theta=theta,
+            logits=fitted_logits[0] if known else None,
+            **budget,
         )
         term_values, term_gradients = fairness_value_and_gradient(
             adapter.logit_fn,
@@ -123,6 +132,7 @@ def influence_path(model, split, settings, *, sample_weight=None):
             criterion,
             per_term=True,
             value_data=value_data,
+            logits=(fitted_logits[1], fitted_logits[0]) if known else None,
         )
         if step == 0:
             damping = solver.resolve_damping(
@@ -241,15 +251,15 @@ def refine(path, thetas, index, evaluate):
     return path, thetas
 
 
-def _check_overfit(predict_positive, theta, X_train, y_train, X_val, y_val):
+def _check_overfit(train_logits, val_logits, y_train, y_val):
     """Warn when training gaps are likely biased by overfitting.
 
     Returns the validation accuracy of the unedited model (the reference of
     the accuracy tolerance).
     """
     accuracies = [
-        float(np.mean(predict_positive(X, theta[None])[0] == (np.asarray(y) == 1)))
-        for X, y in ((X_train, y_train), (X_val, y_val))
+        float(np.mean((np.asarray(logits) > 0) == (np.asarray(y) == 1)))
+        for logits, y in ((train_logits, y_train), (val_logits, y_val))
     ]
     if accuracies[0] - accuracies[1] > OVERFIT_MARGIN:
         warnings.warn(

@@ -131,7 +131,9 @@ class ModelAdapter:
         """Representation of X for SIM-JACK, shape (n, P)."""
         return self.to_tensor(X)
 
-    def make_problem(self, X, y, *, sample_weight=None, memory_budget=None, theta=None):
+    def make_problem(
+        self, X, y, *, sample_weight=None, memory_budget=None, theta=None, logits=None
+    ):
         """The :class:`BinaryModelProblem` of this model on its training data.
 
         Parameters
@@ -143,6 +145,8 @@ class ModelAdapter:
         memory_budget : int, default=None
         theta : Tensor of shape (D,), default=None
             Parameters to linearise at (default: the fitted ones).
+        logits : Tensor of shape (N,), default=None
+            The logits of X at ``theta``, when already computed.
         """
         X = self.to_tensor(X)
         y = torch.as_tensor(np.asarray(y), dtype=self.dtype)
@@ -160,6 +164,7 @@ class ModelAdapter:
             l2_penalty=self.l2_penalty(len(X)),
             weight=weight,
             jacobian_products=self.jacobian_products(),
+            logits=logits,
             **kwargs,
         )
 

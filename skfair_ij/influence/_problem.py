@@ -48,6 +48,9 @@ class BinaryModelProblem:
         (D, k) for a model whose logit is affine in θ (its Jacobian J depends
         on X only): the products are then plain matrix products, without
         automatic differentiation or a cached Jacobian.
+    logits : Tensor of shape (N,), default=None
+        The logits of the rows at ``theta`` when they are already known (one
+        pass over the data less).
     memory_budget : int, default=512 MiB
         Bytes allowed for the per-chunk gradient blocks (a chunk's Jacobian
         takes an eighth of it). If the whole N × D Jacobian fits in a quarter of
@@ -81,6 +84,7 @@ class BinaryModelProblem:
         weight=None,
         jacobian_products=None,
         memory_budget=DEFAULT_MEMORY_BUDGET,
+        logits=None,
     ):
         self.logit_fn = logit_fn
         self.theta = theta.detach()
@@ -126,7 +130,8 @@ class BinaryModelProblem:
         for rows in self.chunks():
             X, y, b = self._rows(rows)
             with torch.no_grad():
-                p = torch.sigmoid(self.logit_fn(self.theta, X).reshape(-1))
+                f = self.logit_fn(self.theta, X) if logits is None else logits[rows]
+                p = torch.sigmoid(f.reshape(-1).to(self.device, self.dtype))
             residual.append((p - y) * b)
             curvature.append(p * (1 - p) * b)
         self.residual, self.curvature = torch.cat(residual), torch.cat(curvature)

@@ -124,15 +124,17 @@ def fairness_surrogate(proba, y, groups, criterion, n_groups=None, weight=None):
     return gap_from_cell_means(means, shape)
 
 
-def _cell_sums(logit_fn, theta, X, y, index, w, criterion, n_cells, chunk_size):
-    """Weight totals and weighted sums of the soft values per cell (no gradient)."""
+def _cell_sums(logit_fn, theta, X, y, index, w, criterion, n_cells, chunk_size, logits=None):
+    """Weight totals and weighted sums of the soft values per cell (no gradient);
+    ``logits`` of X at theta when already known."""
     device, dtype = theta.device, theta.dtype
     totals = torch.zeros(n_cells, dtype=dtype, device=device).index_add(0, index, w)
     sums = torch.zeros_like(totals)
     with torch.no_grad():
         for start in range(0, len(y), chunk_size):
             rows = slice(start, min(start + chunk_size, len(y)))
-            proba = torch.sigmoid(logit_fn(theta, X[rows].to(device, dtype)).reshape(-1))
+            f = logit_fn(theta, X[rows].to(device, dtype)) if logits is None else logits[rows]
+            proba = torch.sigmoid(f.reshape(-1).to(device, dtype))
             values = criterion.soft_values(proba, y[rows])
             sums.index_add_(0, index[rows], w[rows] * values)
     return totals, sums
@@ -150,6 +152,7 @@ def fairness_value_and_gradient(
     chunk_size=2**14,
     per_term=False,
     value_data=None,
+    logits=None,
 ):
     """Surrogate F(θ) on validation data and its gradient ``g_F = ∇θ F``.
 
@@ -177,6 +180,9 @@ def fairness_value_and_gradient(
         equalized odds) instead of their sum.
     value_data : tuple (X, y, groups) of Tensors, default=None
         Further rows (unit weights) pooled with X for the value only.
+    logits : tuple (Tensor, Tensor or None), default=None
+        The logits at ``theta`` of X and of the rows of ``value_data``, when
+        already known (two passes less).
 
     Returns
     -------
@@ -214,7 +220,10 @@ def fairness_value_and_gradient(
     index = cells.clamp(min=0)
     steps = [slice(s, min(s + chunk_size, len(y))) for s in range(0, len(y), chunk_size)]
 
-    totals, sums = _cell_sums(logit_fn, theta, X, y, index, w, criterion, n_cells, chunk_size)
+    known, known_extra = (None, None) if logits is None else logits
+    totals, sums = _cell_sums(
+        logit_fn, theta, X, y, index, w, criterion, n_cells, chunk_size, known
+    )
     means = torch.where(totals > 0, sums / totals.clamp(min=1e-300), torch.nan)
     reference = None
     if value_data is not None:
@@ -223,7 +232,16 @@ def fairness_value_and_gradient(
         cells2, _ = criterion.cells(g2.to(device), y2, n_groups)
         w2 = (cells2 >= 0).to(dtype)
         totals2, sums2 = _cell_sums(
-            logit_fn, theta, X2, y2, cells2.clamp(min=0), w2, criterion, n_cells, chunk_size
+            logit_fn,
+            theta,
+            X2,
+            y2,
+            cells2.clamp(min=0),
+            w2,
+            criterion,
+            n_cells,
+            chunk_size,
+            known_extra,
         )
         totals2, sums2 = totals2 + totals, sums2 + sums
         reference = torch.where(totals2 > 0, sums2 / totals2.clamp(min=1e-300), torch.nan)
