@@ -4,7 +4,8 @@ from importlib import resources
 
 import numpy as np
 import pandas as pd
-from sklearn.utils import Bunch
+
+from ._bunch import loaded
 
 CATEGORICAL = [
     "workclass",
@@ -99,26 +100,14 @@ def load_adult(*, return_X_y=False, as_frame=False):
     frame = _read_adult_frame()
     target = (frame.pop("income") == ">50K").astype(np.int64).rename("income>50K")
     sensitive = frame["sex"].astype(str).rename("sex")
-    if as_frame:
-        data = frame
-        feature_names = list(frame.columns)
-    else:
-        encoded = pd.get_dummies(frame[CATEGORICAL], prefix_sep="=", dtype=np.float64)
-        data_frame = pd.concat([frame[NUMERIC].astype(np.float64), encoded], axis=1)
-        feature_names = list(data_frame.columns)
-        data = data_frame.to_numpy()
-        target = target.to_numpy()
-        sensitive = sensitive.to_numpy()
-    if return_X_y:
-        return data, target
-    return Bunch(
-        data=data,
-        target=target,
-        sensitive=sensitive,
-        feature_names=feature_names,
+    return loaded(
+        frame,
+        target,
+        sensitive,
+        numeric=NUMERIC,
+        categorical=CATEGORICAL,
         target_names=["<=50K", ">50K"],
-        frame=pd.concat([frame, pd.Series(target, name="income>50K")], axis=1)
-        if as_frame
-        else None,
-        DESCR=DESCR,
+        descr=DESCR,
+        as_frame=as_frame,
+        return_X_y=return_X_y,
     )

@@ -4,7 +4,8 @@ from importlib import resources
 
 import numpy as np
 import pandas as pd
-from sklearn.utils import Bunch
+
+from ._bunch import loaded
 
 DESCR = """\
 .. _german_credit_dataset:
@@ -94,24 +95,14 @@ def load_german_credit(*, return_X_y=False, as_frame=False, sensitive="sex"):
         groups = np.where(frame["personal_status_and_sex"].isin(WOMEN), "female", "male")
     else:
         groups = np.where(frame["age_in_years"] < 25, "under 25", "25 and over")
-    groups = pd.Series(groups, name=sensitive)
-    if as_frame:
-        data, feature_names = frame, list(frame.columns)
-    else:
-        encoded = pd.get_dummies(frame[categorical], prefix_sep="=", dtype=np.float64)
-        data_frame = pd.concat([frame[NUMERIC].astype(np.float64), encoded], axis=1)
-        feature_names = list(data_frame.columns)
-        data, target, groups = data_frame.to_numpy(), target.to_numpy(), groups.to_numpy()
-    if return_X_y:
-        return data, target
-    return Bunch(
-        data=data,
-        target=target,
-        sensitive=groups,
-        feature_names=feature_names,
+    return loaded(
+        frame,
+        target,
+        pd.Series(groups, name=sensitive),
+        numeric=NUMERIC,
+        categorical=categorical,
         target_names=["bad", "good"],
-        frame=pd.concat([frame, pd.Series(target, name="good_credit")], axis=1)
-        if as_frame
-        else None,
-        DESCR=DESCR,
+        descr=DESCR,
+        as_frame=as_frame,
+        return_X_y=return_X_y,
     )

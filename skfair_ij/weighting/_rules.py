@@ -13,6 +13,8 @@ from sklearn.utils._param_validation import (
 from ._functions import WEIGHTING_RULES, rule_weights, simjack_weights
 from ._utility import utility_constrained_weights
 
+_STEPS = [Interval(Integral, 1, None, closed="left")]
+
 
 class WeightingRule(BaseEstimator):
     """Base class of the rules: a name, the λ grid and how λ moves the model.
@@ -46,8 +48,13 @@ class WeightingRule(BaseEstimator):
 
     @property
     def n_segments(self):
-        """Segments of the adaptive path (1 for the discrete rules)."""
-        return 1
+        """Segments of the adaptive path: ``n_steps`` of a linear rule on its
+        adaptive grid, 1 otherwise."""
+        return int(getattr(self, "n_steps", 1)) if self.lambdas is None else 1
+
+    def resolve_update(self, convex):
+        """How the parameters move: the infinitesimal jackknife of the weights."""
+        return "jackknife"
 
     def weights(self, influences, lam, *, features=None):
         """The rule's weights at λ for given influences."""
@@ -90,7 +97,7 @@ class IJack(WeightingRule):
     linear = True
     _parameter_constraints = {
         **WeightingRule._parameter_constraints,
-        "n_steps": [Interval(Integral, 1, None, closed="left")],
+        "n_steps": _STEPS,
         "update": [StrOptions({"auto", "jackknife", "fisher"})],
     }
 
@@ -98,10 +105,6 @@ class IJack(WeightingRule):
         self.lambdas = lambdas
         self.n_steps = n_steps
         self.update = update
-
-    @property
-    def n_segments(self):
-        return int(self.n_steps) if self.lambdas is None else 1
 
     def resolve_update(self, convex):
         """The update used: ``update``, or for ``"auto"`` by the model's convexity."""
@@ -129,7 +132,7 @@ class SimJack(WeightingRule):
     linear = True
     _parameter_constraints = {
         **WeightingRule._parameter_constraints,
-        "n_steps": [Interval(Integral, 1, None, closed="left")],
+        "n_steps": _STEPS,
         "features": [HasMethods(["transform"]), callable, None],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
     }
@@ -139,13 +142,6 @@ class SimJack(WeightingRule):
         self.n_steps = n_steps
         self.features = features
         self.epsilon = epsilon
-
-    @property
-    def n_segments(self):
-        return int(self.n_steps) if self.lambdas is None else 1
-
-    def resolve_update(self, convex):
-        return "jackknife"
 
     def weights(self, influences, lam, *, features=None):
         if features is None:
@@ -165,9 +161,6 @@ class FairIJ(WeightingRule):
 
     name = "fair_ij"
 
-    def resolve_update(self, convex):
-        return "jackknife"
-
 
 class DropUpweight(WeightingRule):
     """Drop-K / up-weight-M: weight 0 where ``I > 1/λ``, 2 where ``I < −1/λ``.
@@ -179,9 +172,6 @@ class DropUpweight(WeightingRule):
     """
 
     name = "drop_upweight"
-
-    def resolve_update(self, convex):
-        return "jackknife"
 
 
 class UtilityConstrained(WeightingRule):
@@ -203,9 +193,6 @@ class UtilityConstrained(WeightingRule):
 
     name = "utility_constrained"
     needs_utility = True
-
-    def resolve_update(self, convex):
-        return "jackknife"
 
     def weights(self, influences, lam, *, features=None, utility_influences=None):
         if utility_influences is None:
