@@ -11,12 +11,13 @@ import torch
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
 from sklearn.linear_model import LogisticRegression
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import _engine
 from ._inputs import InputsMixin, unwrap
-from ._path import MIN_VALIDATION_CELL
-from ._selection import Selection, check_selection
+from ._path import MIN_VALIDATION_CELL, check_lambdas
+from ._selection import SELECTION_RULES, Selection, check_selection
 from .adapters import fit_inputs, fit_weighted, get_adapter, is_supported, kind
 from .influence._solvers import SOLVERS, Solver, check_solver
 from .metrics._criteria import FAIRNESS_CRITERIA, FairnessCriterion, check_criterion
@@ -51,7 +52,7 @@ class BaseFairInfluence(InputsMixin, ClassifierMixin, MetaEstimatorMixin, BaseEs
         "fairness": [StrOptions(set(FAIRNESS_CRITERIA)), FairnessCriterion],
         "weighting": [StrOptions(set(WEIGHTING_RULES)), WeightingRule],
         "solver": [StrOptions(set(SOLVERS)), Solver],
-        "selection": [StrOptions({"one_se", "tolerance", "min_gap"}), Selection, callable],
+        "selection": [StrOptions(set(SELECTION_RULES)), Selection, callable],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "sensitive_column": [str, Integral, callable, None],
         "drop_sensitive": ["boolean"],
@@ -147,10 +148,7 @@ class BaseFairInfluence(InputsMixin, ClassifierMixin, MetaEstimatorMixin, BaseEs
         self.solver_ = check_solver(self.solver)
         self.selection_ = check_selection(self.selection)
         if self.weighting_rule_.lambdas is not None:
-            # a user grid: fail before any training
-            from ._path import check_lambdas
-
-            check_lambdas(self.weighting_rule_.lambdas)
+            check_lambdas(self.weighting_rule_.lambdas)  # a user grid: fail before training
         return _engine.Settings(
             self.criterion_,
             self.weighting_rule_,
@@ -163,8 +161,6 @@ class BaseFairInfluence(InputsMixin, ClassifierMixin, MetaEstimatorMixin, BaseEs
     def _seeds(self):
         """Seeds of the validation split and of torch (a net's initialisation and
         shuffling), both from ``random_state``; None leaves them random."""
-        from sklearn.utils import check_random_state
-
         state = self.random_state
         if state is None:
             return None, None
