@@ -116,7 +116,7 @@ def influence_path(model, split, settings, *, sample_weight=None):
     for step in range(n_steps):
         known = step == 0  # at the fitted parameters, the logits are known
         problem = adapter.make_problem(
-            X_fit,
+            X_train_t,
             y_train,
             sample_weight=sample_weight,
             theta=theta,

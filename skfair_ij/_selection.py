@@ -13,8 +13,9 @@ import warnings
 from numbers import Real
 
 import numpy as np
-from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval, validate_parameter_constraints
+from sklearn.utils._param_validation import Interval
+
+from ._options import Options, resolve
 
 CONSTANT_WARNING = (
     "The selected model predicts a single class on {share:.0%} of the validation data; "
@@ -23,7 +24,7 @@ CONSTANT_WARNING = (
 _TOLERANCE = [Interval(Real, 0, None, closed="left")]
 
 
-class Selection(BaseEstimator):
+class Selection(Options):
     """Base class of the selection rules.
 
     Parameters
@@ -39,13 +40,6 @@ class Selection(BaseEstimator):
 
     def __init__(self, tolerance=0.02):
         self.tolerance = tolerance
-
-    def validate(self):
-        """Check the settings; returns self."""
-        validate_parameter_constraints(
-            self._parameter_constraints, self.get_params(deep=False), type(self).__name__
-        )
-        return self
 
     def min_accuracy(self, reference):
         """Validation accuracy a candidate needs (None: every point is one)."""
@@ -229,15 +223,9 @@ SELECTION_RULES = tuple(SELECTIONS)
 
 def check_selection(selection):
     """A :class:`Selection` from an object, its name or a callable (validated)."""
-    if isinstance(selection, Selection):
-        return selection.validate()
-    if isinstance(selection, str) and selection in SELECTIONS:
-        return SELECTIONS[selection]()
-    if callable(selection):
+    if callable(selection) and not isinstance(selection, Selection):
         return CustomSelection(selection)
-    raise ValueError(
-        f"selection must be one of {SELECTION_RULES}, a Selection or a callable, got {selection!r}."
-    )
+    return resolve(selection, Selection, SELECTIONS, "selection", also=" or a callable")
 
 
 def _gaps(path, gap):

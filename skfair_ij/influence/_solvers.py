@@ -10,9 +10,9 @@ default settings (``"cg"`` for ``CG()``).
 from numbers import Integral, Real
 
 import torch
-from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval, StrOptions, validate_parameter_constraints
+from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._options import Options, resolve
 from ._curvature import CURVATURE_PRODUCTS, Curvature
 
 NO_CUDA = "device={device!r} was requested but torch.cuda.is_available() is False."
@@ -28,7 +28,7 @@ _COMPUTE = {
 }
 
 
-class Solver(BaseEstimator):
+class Solver(Options):
     """Base class of the curvature solvers.
 
     Parameters
@@ -57,9 +57,7 @@ class Solver(BaseEstimator):
 
     def validate(self):
         """Check the settings (and that a CUDA device exists); returns self."""
-        validate_parameter_constraints(
-            self._parameter_constraints, self.get_params(deep=False), type(self).__name__
-        )
+        super().validate()
         if torch.device(self.device).type == "cuda" and not torch.cuda.is_available():
             raise ValueError(NO_CUDA.format(device=self.device))
         return self
@@ -211,8 +209,4 @@ SOLVERS = {s.method: s for s in (CG, Exact, DiagonalFisher, Identity)}
 
 def check_solver(solver):
     """A :class:`Solver` from an object or its name (validated)."""
-    if isinstance(solver, Solver):
-        return solver.validate()
-    if isinstance(solver, str) and solver in SOLVERS:
-        return SOLVERS[solver]().validate()
-    raise ValueError(f"solver must be one of {tuple(SOLVERS)} or a Solver, got {solver!r}.")
+    return resolve(solver, Solver, SOLVERS, "solver")

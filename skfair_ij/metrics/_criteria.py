@@ -11,9 +11,9 @@ object with default settings.
 """
 
 import numpy as np
-from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import StrOptions, validate_parameter_constraints
+from sklearn.utils._param_validation import StrOptions
 
+from .._options import Options, resolve
 from ._fairness import (
     demographic_parity_difference,
     equal_opportunity_difference,
@@ -24,7 +24,7 @@ from ._fairness import (
 GAP_DATA = ("validation", "pooled")
 
 
-class FairnessCriterion(BaseEstimator):
+class FairnessCriterion(Options):
     """Base class of the fairness criteria.
 
     Parameters
@@ -62,13 +62,6 @@ class FairnessCriterion(BaseEstimator):
 
     def __init__(self, gap_data="pooled"):
         self.gap_data = gap_data
-
-    def validate(self):
-        """Check the settings; returns self."""
-        validate_parameter_constraints(
-            self._parameter_constraints, self.get_params(deep=False), type(self).__name__
-        )
-        return self
 
     # ------------------------------------------------------------ surrogate
     def cells(self, groups, y, n_groups):
@@ -180,13 +173,7 @@ FAIRNESS_CRITERIA = tuple(CRITERIA)
 
 def check_criterion(criterion):
     """A :class:`FairnessCriterion` from an object or its name (validated)."""
-    if isinstance(criterion, FairnessCriterion):
-        return criterion.validate()
-    if isinstance(criterion, str) and criterion in CRITERIA:
-        return CRITERIA[criterion]()
-    raise ValueError(
-        f"fairness must be one of {FAIRNESS_CRITERIA} or a FairnessCriterion, got {criterion!r}."
-    )
+    return resolve(criterion, FairnessCriterion, CRITERIA, "fairness")
 
 
 def _plain(value):

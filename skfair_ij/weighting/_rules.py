@@ -2,21 +2,20 @@
 
 from numbers import Integral, Real
 
-from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
     StrOptions,
-    validate_parameter_constraints,
 )
 
-from ._functions import WEIGHTING_RULES, rule_weights, simjack_weights
+from .._options import Options, resolve
+from ._functions import rule_weights, simjack_weights
 from ._utility import utility_constrained_weights
 
 _STEPS = [Interval(Integral, 1, None, closed="left")]
 
 
-class WeightingRule(BaseEstimator):
+class WeightingRule(Options):
     """Base class of the rules: a name, the λ grid and how λ moves the model.
 
     Attributes
@@ -38,13 +37,6 @@ class WeightingRule(BaseEstimator):
 
     def __init__(self, lambdas=None):
         self.lambdas = lambdas
-
-    def validate(self):
-        """Check the settings; returns self."""
-        validate_parameter_constraints(
-            self._parameter_constraints, self.get_params(deep=False), type(self).__name__
-        )
-        return self
 
     @property
     def n_segments(self):
@@ -205,10 +197,4 @@ RULES = {rule.name: rule for rule in (IJack, SimJack, FairIJ, DropUpweight, Util
 
 def check_rule(weighting):
     """A :class:`WeightingRule` from an object or its name (validated)."""
-    if isinstance(weighting, WeightingRule):
-        return weighting.validate()
-    if isinstance(weighting, str) and weighting in RULES:
-        return RULES[weighting]()
-    raise ValueError(
-        f"weighting must be one of {WEIGHTING_RULES} or a WeightingRule, got {weighting!r}."
-    )
+    return resolve(weighting, WeightingRule, RULES, "weighting")
