@@ -42,7 +42,9 @@ search = GridSearchCV(
 try:
     from dask.distributed import Client
 
-    client = Client(processes=True, n_workers=2, threads_per_worker=1)
+    # two workers in this process (a script that starts worker processes needs an
+    # ``if __name__ == "__main__":`` guard); on a cluster: Client("scheduler:8786")
+    client = Client(processes=False, n_workers=2, threads_per_worker=1, dashboard_address=None)
     backend = "dask"
 except ImportError:  # dask is optional: local processes instead
     client, backend = None, "loky"

@@ -15,10 +15,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import _engine
+from ._dask_inputs import DaskInputsMixin, is_dask_input
 from ._inputs import InputsMixin, unwrap
 from ._path import MIN_VALIDATION_CELL, check_lambdas
 from ._selection import SELECTION_RULES, Selection, check_selection
-from .adapters import fit_inputs, fit_weighted, get_adapter, is_supported, kind
+from .adapters import fit_inputs, fit_on_dask, fit_weighted, get_adapter, is_supported, kind
+from .influence._dask import is_dask_collection
 from .influence._solvers import SOLVERS, Solver, check_solver
 from .metrics._criteria import FAIRNESS_CRITERIA, FairnessCriterion, check_criterion
 from .weighting import WEIGHTING_RULES, WeightingRule, check_rule
@@ -37,7 +39,9 @@ class FairnessWarning(UserWarning):
     """
 
 
-class BaseFairInfluence(InputsMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+class BaseFairInfluence(
+    InputsMixin, DaskInputsMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator
+):
     """Base class of :class:`FairIJClassifier` and :class:`FairReweighter`.
 
     The public :meth:`fit` validates the parameters and the data, routes the
@@ -100,22 +104,27 @@ class BaseFairInfluence(InputsMixin, ClassifierMixin, MetaEstimatorMixin, BaseEs
         """
         settings = self._settings()
         model_spec, prefit = self._base_estimator(self._influence_model())
-        X, y, groups, sample_weight = self._validate_fit_data(
-            X, y, sensitive_features, sample_weight
-        )
         split_seed, torch_seed = self._seeds()
-        split = self._validation_split(
-            X,
-            y,
-            groups,
-            X_val,
-            y_val,
-            sensitive_features_val,
-            prefit=prefit,
-            sample_weight=sample_weight,
-            seed=split_seed,
-        )
-        split = self._transform_split(split, prefit)
+        if is_dask_input(X, y, sensitive_features, sample_weight):
+            validation = (X_val, y_val, sensitive_features_val)
+            split = self._dask_split(X, y, sensitive_features, sample_weight, validation, prefit)
+            self.preprocessor_ = None
+        else:
+            X, y, groups, sample_weight = self._validate_fit_data(
+                X, y, sensitive_features, sample_weight
+            )
+            split = self._validation_split(
+                X,
+                y,
+                groups,
+                X_val,
+                y_val,
+                sensitive_features_val,
+                prefit=prefit,
+                sample_weight=sample_weight,
+                seed=split_seed,
+            )
+            split = self._transform_split(split, prefit)
         self._torch_seed = torch_seed
         model = self._fit_base(model_spec, prefit, split.X_train, split.y_train, split.w_train)
         self.initial_estimator_ = model
@@ -186,6 +195,8 @@ class BaseFairInfluence(InputsMixin, ClassifierMixin, MetaEstimatorMixin, BaseEs
         if prefit:
             return copy.deepcopy(estimator)
         model = clone(estimator)
+        if is_dask_collection(X_train):
+            return fit_on_dask(model, X_train, y_train, sample_weight, self.classes_)
         # scikit-learn models learn the user's labels (their classes_ sort the same
         # way, so the positive class stays classes_[1]); nets learn the codes 0/1
         labels = y_train if kind(model).learns_codes else self.classes_[y_train]
@@ -221,10 +232,9 @@ class BaseFairInfluence(InputsMixin, ClassifierMixin, MetaEstimatorMixin, BaseEs
     def _leave_unedited(self, estimator, split, reason):
         """Fitted attributes of a fit that cannot measure the gap: the model as
         trained, unit weights, no path; warns and sets ``fit_status_``."""
-        n = len(split.train_indices)
         self.estimator_ = estimator
-        self.influences_ = np.full(n, np.nan)
-        self.sample_weight_ = np.ones(n)
+        self.influences_ = np.full(split.y_train.shape, np.nan, like=split.y_train)
+        self.sample_weight_ = np.ones(split.y_train.shape, like=split.y_train)
         self.lambda_ = 0.0
         self.path_ = None
         self.best_index_ = None
@@ -252,7 +262,10 @@ class BaseFairInfluence(InputsMixin, ClassifierMixin, MetaEstimatorMixin, BaseEs
 
     # ------------------------------------------------------------------ predict
     def predict_proba(self, X):
-        """Class probabilities, shape (n_samples, 2), from X alone."""
+        """Class probabilities, shape (n_samples, 2), from X alone (a dask array
+        for Dask X)."""
+        if is_dask_input(X):
+            return self._dask_blockwise(X, self.predict_proba, width=2)
         p = self._positive_proba(X)
         return np.column_stack([1 - p, p])
 
@@ -263,11 +276,15 @@ class BaseFairInfluence(InputsMixin, ClassifierMixin, MetaEstimatorMixin, BaseEs
 
     def decision_function(self, X):
         """Logit of the positive class."""
+        if is_dask_input(X):
+            return self._dask_blockwise(X, self.decision_function)
         p = np.clip(self._positive_proba(X), 1e-300, 1 - 1e-16)
         return np.log(p) - np.log1p(-p)
 
     def predict(self, X):
         """Predicted labels (from X alone)."""
+        if is_dask_input(X):
+            return self._dask_blockwise(X, self.predict, dtype=self.classes_.dtype)
         positive = self._positive_proba(X) > 0.5
         return self.classes_[positive.astype(int)]
 

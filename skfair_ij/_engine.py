@@ -18,6 +18,7 @@ from . import _path
 from ._weights_path import utility_path
 from .adapters import ModuleOutputError, fit_inputs, get_adapter
 from .influence import fairness_value_and_gradient, validation_loss_gradient
+from .influence._dask import NOT_ON_DASK, is_dask_collection
 
 OVERFIT_WARNING = (
     "gap_data='pooled' measures the gaps on the training rows too, but the model's "
@@ -28,6 +29,13 @@ OVERFIT_MARGIN = 0.05
 FEATURE_MISMATCH = (
     "The model does not accept X: {detail}. A pre-trained model must be trained on the "
     "same columns as X (without the sensitive column when drop_sensitive=True)."
+)
+
+
+DASK_POOLED = (
+    "On Dask inputs the gaps are measured on the validation rows only "
+    "(gap_data='validation'); pass the criterion with gap_data='validation' to silence "
+    "this warning."
 )
 
 
@@ -72,6 +80,9 @@ def influence_path(model, split, settings, *, sample_weight=None):
         split.y_val,
         split.g_val,
     )
+    on_dask = is_dask_collection(X_train)
+    if on_dask:
+        criterion = dask_criterion(criterion, rule)
     adapter = get_adapter(model, device=solver.device, **settings.adapter_kwargs)
     X_fit = fit_inputs(model, X_train)[0]
     check_accepts(model, adapter, X_fit)
@@ -86,7 +97,8 @@ def influence_path(model, split, settings, *, sample_weight=None):
     # and validation accuracy and the values of the gap terms
     X_train_t = adapter.to_tensor(X_fit)
     fitted_logits = [
-        torch.as_tensor(adapter.decision_function(X_t)) for X_t in (X_train_t, X_val_t)
+        None if on_dask and X_t is X_train_t else torch.as_tensor(adapter.decision_function(X_t))
+        for X_t in (X_train_t, X_val_t)
     ]
     value_data, extra, min_accuracy = None, None, None
     if criterion.gap_data == "pooled":
@@ -151,7 +163,7 @@ def influence_path(model, split, settings, *, sample_weight=None):
         term_influences = -problem.gradient_products(term_solutions)
         influences = term_influences.sum(1)
         if step == 0:
-            first_influences = influences.cpu().numpy()
+            first_influences = problem.host(influences)
             settings.log(f"influences of {problem.n_samples} points, D={problem.n_params}", start)
         if rule.linear:
             lams, seg_thetas, a = _path.linear_path(
@@ -285,6 +297,18 @@ def _simjack_features(rule, adapter, X_train):
         return np.asarray(clone(transformer).fit_transform(X_train), dtype=float)
 
 
+def dask_criterion(criterion, rule):
+    """The criterion of a fit on Dask inputs, and a clear error for a rule that
+    does not run there. Pooled gaps would predict every training row on the
+    client at every path point: the gaps are measured on the validation rows."""
+    if rule.name in ("simjack", "utility_constrained"):
+        raise ValueError(NOT_ON_DASK.format(what=f"weighting={rule.name!r}"))
+    if criterion.gap_data != "pooled":
+        return criterion
+    warnings.warn(DASK_POOLED, UserWarning, stacklevel=6)
+    return clone(criterion).set_params(gap_data="validation")
+
+
 def check_accepts(model, adapter, X):
     """A clear error when the model cannot take X (e.g. a pre-trained model
     trained on other columns)."""
@@ -293,8 +317,11 @@ def check_accepts(model, adapter, X):
         raise ValueError(
             FEATURE_MISMATCH.format(detail=f"it expects {expected} features, X has {X.shape[1]}")
         )
+    head = X[:2]
+    if is_dask_collection(head):
+        head = head.compute()
     try:
-        adapter.decision_function(X[:2])
+        adapter.decision_function(head)
     except ModuleOutputError:
         raise
     except (RuntimeError, ValueError) as exc:

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
-from .influence import discrete_path_parameter_changes
+from .influence import threshold_parameter_changes
+from .influence._dask import count_above, is_dask_collection, kth_largest, largest_below
 from .metrics._criteria import check_criterion
 from .metrics._fairness import hard_gaps
 from .weighting import similarity_product
@@ -90,6 +91,10 @@ class LambdaPath(Mapping):
         a refit with)."""
         if self._weight_columns is not None:
             return self._weight_columns[:, index].copy()
+        if "n_changed" in self._columns and is_dask_collection(self.influences):
+            lam = float(self["lambda"][index])  # the points with key > 1/λ change
+            changed = discrete_key(self.influences, self.rule) * lam > 1.0
+            return (1.0 + changed * np.sign(-self.influences)).astype(float)
         if "n_changed" in self._columns:
             return discrete_weights(self.influences, self.rule, self["n_changed"][index])
         step, local = int(self["step"][index]), float(self["lambda_step"][index])
@@ -206,7 +211,7 @@ def linear_path(
             return curvature.solve(GA @ mix) / problem.n_samples
 
     M_all = slopes.double().cpu().numpy()
-    mix = torch.ones(A.shape[1], dtype=A.dtype, device=A.device)  # a = A mix
+    mix = torch.ones(A.shape[1], dtype=problem.dtype, device=problem.device)  # a = A mix
     scale = None
     active = np.flatnonzero(values > 0)
     if per_term and len(values) > 1 and len(active) > 1:
@@ -216,10 +221,10 @@ def linear_path(
         if np.all(np.isfinite(c)) and np.abs(c).sum() > 0 and slope_of_sum < 0:
             scale = float(np.abs(c).sum())
             mix = torch.zeros_like(mix)
-            mix[torch.as_tensor(active, device=A.device)] = torch.as_tensor(
-                c / scale, dtype=A.dtype, device=A.device
+            mix[torch.as_tensor(active, device=mix.device)] = torch.as_tensor(
+                c / scale, dtype=mix.dtype, device=mix.device
             )
-    a = A @ mix
+    a = A @ mix if isinstance(A, torch.Tensor) else A @ mix.cpu().numpy()
     u = direction(mix)  # θ change per unit λ
     if scale is None:  # one term, or the sum of the terms
         value, slope = float(values.sum()), float(term_gradients.sum(0) @ u)
@@ -233,7 +238,7 @@ def linear_path(
         np.asarray(lambdas, dtype=float), dtype=problem.dtype, device=problem.device
     )
     thetas = problem.theta[None, :] + lam[:, None] * u[None, :]
-    return np.asarray(lambdas, dtype=float), thetas, a.cpu().numpy()
+    return np.asarray(lambdas, dtype=float), thetas, problem.host(a)
 
 
 def discrete_path(problem, curvature, influences, rule, lambdas):
@@ -248,33 +253,38 @@ def discrete_path(problem, curvature, influences, rule, lambdas):
     """
     upweight = rule == "drop_upweight"
     key = discrete_key(influences, rule)
-    ranked = np.sort(key)[::-1]
-    n_candidates = int(np.sum(ranked > 0))
+    # thresholds instead of a sort, so that row blocks of a Dask array can be
+    # counted and summed independently: a point changes weight when key > 1/λ
     if lambdas is None:
-        if n_candidates == 0:
-            counts = np.array([0])
-        else:
-            counts = np.unique(np.geomspace(1, n_candidates, N_GRID_DISCRETE).astype(int))
+        n_candidates = int(count_above(key, [0.0])[0])
+        counts, thresholds = np.array([0]), np.array([np.inf])
+        if n_candidates > 0:
+            first = np.unique(np.geomspace(1, n_candidates, N_GRID_DISCRETE).astype(int))
+            values = kth_largest(key, first)
             # a cut never splits tied influences: K counts every point tied with the K-th
-            counts = np.searchsorted(-ranked, -ranked[counts - 1], side="right")
-            counts = np.concatenate([[0], np.unique(counts)])
-        # λ = 1 / t with t between the K-th influence and the next one (or 0): every
-        # point above t, and none below, changes weight; λ grows with K.
-        nxt = np.append(ranked, 0.0)
-        lower = np.maximum(nxt[counts], 0.0)
-        thresholds = (ranked[np.maximum(counts - 1, 0)] + lower) / 2
-        lambdas = np.where(counts > 0, 1.0 / np.where(counts > 0, thresholds, 1.0), 0.0)
+            cuts, where = np.unique(count_above(key, values, strict=False), return_index=True)
+            values = values[where]
+            # λ = 1 / t with t between the K-th influence and the next one (or 0):
+            # every point above t, and none below, changes weight; λ grows with K
+            lower = np.maximum(largest_below(key, values), 0.0)
+            counts = np.concatenate([counts, cuts])
+            thresholds = np.concatenate([thresholds, (values + lower) / 2])
+        lambdas = np.where(counts > 0, 1.0 / thresholds, 0.0)
     else:
-        counts = np.array([0 if lam == 0 else int(np.sum(key > 1.0 / lam)) for lam in lambdas])
+        lambdas = np.asarray(lambdas, dtype=float)
+        thresholds = np.where(lambdas > 0, 1.0 / np.where(lambdas > 0, lambdas, 1.0), np.inf)
+        counts = np.asarray(count_above(key, thresholds))
     thetas = problem.theta[None, :].repeat(len(counts), 1)
     positive = counts > 0
     if positive.any():
-        cuts = torch.as_tensor(counts[positive], device=problem.device)
-        unique_cuts, inverse = torch.unique(cuts, return_inverse=True)
-        changes = discrete_path_parameter_changes(
-            problem, curvature, influences, unique_cuts, upweight=upweight
+        changes = threshold_parameter_changes(
+            problem,
+            curvature,
+            influences,
+            torch.as_tensor(thresholds[positive], dtype=problem.dtype),
+            upweight=upweight,
         )
-        thetas[torch.as_tensor(positive, device=problem.device)] += changes.T[inverse]
+        thetas[torch.as_tensor(positive, device=problem.device)] += changes.T
     return np.asarray(lambdas, dtype=float), counts, thetas
 
 
@@ -282,8 +292,9 @@ def discrete_key(influences, rule):
     """What the discrete rules rank points by: I (drop-K) or |I| (drop/up-weight)."""
     if isinstance(influences, torch.Tensor):
         influences = influences.cpu().numpy()
-    influences = np.asarray(influences, dtype=float)
-    return np.abs(influences) if rule == "drop_upweight" else influences
+    if not is_dask_collection(influences):
+        influences = np.asarray(influences, dtype=float)
+    return abs(influences) if rule == "drop_upweight" else influences
 
 
 def discrete_weights(influences, rule, count):

@@ -10,6 +10,7 @@ from sklearn.utils.metaestimators import available_if
 
 from . import _engine, _path
 from ._base import BaseFairInfluence
+from ._dask_inputs import is_dask_input
 from ._inputs import unwrap
 from .adapters import fit_inputs, is_supported, kind
 from .weighting import check_rule
@@ -202,10 +203,10 @@ drop_sensitive, random_state, verbose
         self.refit_path_ = None
         reason = self._unmeasurable_reason(split)
         if reason is not None:
-            self._leave_unedited(refit(final, np.ones(len(y_tr))), split, reason)
+            self._leave_unedited(refit(final, np.ones(y_tr.shape, like=y_tr)), split, reason)
             self.lambdas_ = [0.0]
             return
-        weights, self.lambdas_ = np.ones(len(y_tr)), []
+        weights, self.lambdas_ = np.ones(y_tr.shape, like=y_tr), []
         for round_ in range(int(self.n_rounds)):
             trained_with = weights if user_w is None else user_w * weights
             if round_ == 0 and user_w is None:
@@ -303,6 +304,8 @@ drop_sensitive, random_state, verbose
 
     def predict(self, X):
         """Labels predicted by the refitted estimator."""
+        if is_dask_input(X):
+            return self._dask_blockwise(X, self.predict, dtype=self.classes_.dtype)
         X = self._prepare(X)
         predicted = np.asarray(self.final_estimator_.predict(X)).reshape(-1)
         if kind(self.final_estimator_).learns_codes:  # nets predict the codes 0/1
@@ -312,12 +315,16 @@ drop_sensitive, random_state, verbose
     @available_if(_estimator_has("predict_proba"))
     def predict_proba(self, X):
         """Class probabilities of the refitted estimator."""
+        if is_dask_input(X):
+            return self._dask_blockwise(X, self.predict_proba, width=2)
         X = self._prepare(X)
         return np.asarray(self.final_estimator_.predict_proba(X), dtype=np.float64)
 
     @available_if(_estimator_has("decision_function"))
     def decision_function(self, X):
         """Decision function of the refitted estimator."""
+        if is_dask_input(X):
+            return self._dask_blockwise(X, self.decision_function)
         X = self._prepare(X)
         return self.final_estimator_.decision_function(X)
 

@@ -185,6 +185,11 @@ def fit_weighted(model, X, y, sample_weight):
     return kind(model).fit_weighted(model, X, y, sample_weight)
 
 
+def fit_on_dask(model, X, y, sample_weight, classes):
+    """Fit ``model`` on Dask rows (y the codes 0/1 of ``classes``), when its kind can."""
+    return kind(model).fit_on_dask(model, X, y, sample_weight, classes)
+
+
 __all__ = [
     "LinearModelAdapter",
     "ModelAdapter",
@@ -192,6 +197,7 @@ __all__ = [
     "SkorchAdapter",
     "TorchModuleAdapter",
     "fit_inputs",
+    "fit_on_dask",
     "fit_weighted",
     "get_adapter",
     "is_supported",

@@ -7,7 +7,8 @@ import scipy.sparse
 import torch
 from sklearn.utils.validation import has_fit_parameter
 
-from ..influence import BinaryModelProblem
+from ..influence import BinaryModelProblem, DaskProblem
+from ..influence._dask import is_dask_collection
 from ..influence._problem import PREDICT_CHUNK
 from ..influence._sparse import as_rows
 
@@ -80,6 +81,15 @@ class ModelAdapter:
                 "re-weighting needs."
             ) from exc
 
+    @classmethod
+    def fit_on_dask(cls, model, X, y, sample_weight, classes):
+        """Fit ``model`` (in place) on Dask rows: X (N, p), y the codes 0/1."""
+        raise TypeError(
+            f"{type(model).__name__} cannot be trained on Dask inputs. Train it on data "
+            "in memory and pass it pre-trained (prefit=True or a FrozenEstimator); "
+            "LogisticRegression and SGDClassifier(loss='log_loss') train on Dask."
+        )
+
     def __init__(self, model, *, device="cpu"):
         self.model = model
         self.device = torch.device(device)
@@ -149,20 +159,21 @@ class ModelAdapter:
             The logits of X at ``theta``, when already computed.
         """
         X = self.to_tensor(X)
-        y = torch.as_tensor(np.asarray(y), dtype=self.dtype)
-        weight = (
-            None
-            if sample_weight is None
-            else torch.as_tensor(np.asarray(sample_weight), dtype=self.dtype)
-        )
         kwargs = {} if memory_budget is None else {"memory_budget": memory_budget}
-        return BinaryModelProblem(
+        problem_type = BinaryModelProblem
+        if is_dask_collection(X):  # rows on a cluster: y and weights stay there too
+            problem_type = DaskProblem
+        else:
+            y = torch.as_tensor(np.asarray(y), dtype=self.dtype)
+            if sample_weight is not None:
+                sample_weight = torch.as_tensor(np.asarray(sample_weight), dtype=self.dtype)
+        return problem_type(
             self.logit_fn,
             (self.theta if theta is None else theta).to(self.device),
             X,
             y,
-            l2_penalty=self.l2_penalty(len(X)),
-            weight=weight,
+            l2_penalty=self.l2_penalty(X.shape[0]),
+            weight=sample_weight,
             jacobian_products=self.jacobian_products(),
             logits=logits,
             **kwargs,

@@ -5,6 +5,7 @@ import scipy.sparse
 import torch
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 
+from ..influence._dask import minimize_logistic
 from ..influence._problem import PREDICT_CHUNK
 from ._base import ModelAdapter
 
@@ -68,6 +69,36 @@ class LinearModelAdapter(ModelAdapter):
         self.theta = torch.as_tensor(np.concatenate(parts), dtype=self.dtype)
         self.n_unpenalised = int(self.fit_intercept)
         self._spans = {}  # id(X) -> (X, basis, [X, 1] basisᵀ) of the last span seen
+
+    @classmethod
+    def fit_on_dask(cls, model, X, y, sample_weight, classes):
+        """Weighted L-BFGS of the model's own objective, each step one reduction
+        over the row blocks (the penalty and intercept as the model sets them)."""
+        p = X.shape[1]
+        model.classes_ = np.asarray(classes)
+        model.coef_ = np.zeros((1, p))
+        model.intercept_ = np.zeros(1)
+        model.n_features_in_ = p
+        adapter = cls(model)
+        theta, info = minimize_logistic(
+            adapter.logit_fn,
+            adapter.theta,
+            X,
+            y,
+            l2_penalty=adapter.l2_penalty(X.shape[0]),
+            weight=sample_weight,
+            jacobian_products=adapter.jacobian_products(),
+            tol=float(getattr(model, "tol", 1e-4) or 1e-4),
+            maxiter=int(getattr(model, "max_iter", 100)),
+        )
+        adapter._write_parameters(model, theta)
+        model.n_iter_ = np.array([info["n_iter"]])
+        return model
+
+    def __getstate__(self):
+        # the predictions kept for the path's evaluation stay where they are
+        # (a problem on a Dask cluster ships the adapter to the workers)
+        return {**self.__dict__, "_spans": {}}
 
     def _penalty_strength(self):
         """Return ``(coef_strength_times_N, is_per_sample_scaled)``."""

@@ -12,11 +12,13 @@ from ._curvature import (
     InfluenceConvergenceWarning,
     conjugate_gradient,
 )
+from ._dask import DaskProblem
 from ._grads import logistic_loss, logit_jacobian, per_sample_grads
 from ._influence import (
     discrete_path_parameter_changes,
     fairness_influence,
     ij_parameter_change,
+    threshold_parameter_changes,
     validation_loss_gradient,
 )
 from ._problem import DEFAULT_MEMORY_BUDGET, BinaryModelProblem
@@ -41,6 +43,7 @@ __all__ = [
     "FAIRNESS_CRITERIA",
     "BinaryModelProblem",
     "Curvature",
+    "DaskProblem",
     "InfluenceConvergenceWarning",
     "conjugate_gradient",
     "discrete_path_parameter_changes",
@@ -52,5 +55,6 @@ __all__ = [
     "logistic_loss",
     "logit_jacobian",
     "per_sample_grads",
+    "threshold_parameter_changes",
     "validation_loss_gradient",
 ]

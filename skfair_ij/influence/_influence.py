@@ -1,5 +1,6 @@
 """Fairness influence of training points and infinitesimal-jackknife edits."""
 
+import numpy as np
 import torch
 
 from ._grads import logistic_loss
@@ -136,6 +137,40 @@ def discrete_path_parameter_changes(problem, curvature, influences, cuts, *, upw
     signs = torch.where(influences > 0, -1.0, 1.0).to(problem.dtype)  # w - 1 of each point
     cumulative = problem.prefix_gradient_sums(order, signs, cuts)
     return -curvature.solve(cumulative) / problem.n_samples
+
+
+def threshold_parameter_changes(problem, curvature, influences, thresholds, *, upweight=False):
+    """IJ parameter changes of the drop-K (or drop-K/up-weight-M) rules, by thresholds.
+
+    Column j changes the points whose influence (``|I|`` when ``upweight``)
+    exceeds ``thresholds[j]``: ``w = 0`` for a positive influence, ``w = 2``
+    for a negative one. The same changes as
+    :func:`discrete_path_parameter_changes` for cuts that split no tie, without
+    a sort of the influences (one streamed pass and one solve).
+
+    Parameters
+    ----------
+    problem : BinaryModelProblem or DaskProblem
+    curvature : Curvature
+    influences : Tensor, ndarray or dask array of shape (N,)
+    thresholds : Tensor of shape (k,)
+    upweight : bool, default=False
+
+    Returns
+    -------
+    Tensor of shape (D, k)
+    """
+    if isinstance(influences, torch.Tensor):
+        influences = influences.detach().cpu().numpy()
+    key = abs(influences) if upweight else influences
+    signs = (influences <= 0) * 2.0 - 1.0  # w - 1 of each changed point
+    sums = problem.threshold_gradient_sums(_rows(key), _rows(signs), thresholds)
+    return -curvature.solve(sums) / problem.n_samples
+
+
+def _rows(values):
+    """numpy values as a tensor; a dask array stays one."""
+    return torch.as_tensor(values) if isinstance(values, np.ndarray) else values
 
 
 def validation_loss_gradient(logit_fn, theta, X, y, *, chunk_size=2**14):

@@ -17,6 +17,7 @@ import torch.autograd.forward_ad as fwAD
 from torch.func import grad, vmap
 
 from ._grads import logistic_loss, logit_jacobian, per_sample_grads
+from ._objective import TrainingObjective
 
 DEFAULT_MEMORY_BUDGET = 512 * 2**20  # bytes
 PREDICT_CHUNK = 2**15  # rows per forward pass when predicting
@@ -25,7 +26,7 @@ PREDICT_CHUNK = 2**15  # rows per forward pass when predicting
 CPU_CACHE_BYTES = 1 << 21  # rows of X per chunk of a linear product: about an L2 cache
 
 
-class BinaryModelProblem:
+class BinaryModelProblem(TrainingObjective):
     """A trained binary classifier and its training data, for the kernels.
 
     Parameters
@@ -57,6 +58,13 @@ class BinaryModelProblem:
         the budget, it is computed once and cached; otherwise Jacobian-vector
         products are streamed (Gauss-Newton products with forward-mode AD and a
         backward pass of the same graph, in chunks of ``product_chunk_size``).
+    cache_jacobian : bool, default=True
+        Whether a Jacobian that fits the budget is cached (a problem made for
+        one pass, such as a block of a Dask backend, gains nothing by it).
+
+    The methods ending in ``_sum`` give the data part of a pass (a plain sum
+    over the rows, without the 1/N and the penalty): the row blocks of
+    :class:`~skfair_ij.influence.DaskProblem` add them up.
 
     Examples
     --------
@@ -85,6 +93,7 @@ class BinaryModelProblem:
         jacobian_products=None,
         memory_budget=DEFAULT_MEMORY_BUDGET,
         logits=None,
+        cache_jacobian=True,
     ):
         self.logit_fn = logit_fn
         self.theta = theta.detach()
@@ -138,8 +147,10 @@ class BinaryModelProblem:
         self._jacobian = None
         self._fused_products = True
         self._linear = jacobian_products
-        if jacobian_products is None and (
-            self.n_samples * self.n_params * itemsize <= self.memory_budget // 4
+        if (
+            cache_jacobian
+            and jacobian_products is None
+            and self.n_samples * self.n_params * itemsize <= self.memory_budget // 4
         ):
             cache = torch.empty(
                 (self.n_samples, self.n_params), dtype=self.dtype, device=self.device
@@ -211,6 +222,10 @@ class BinaryModelProblem:
         w = None if self.weight is None else self.weight[rows].to(self.device)
         return per_sample_grads(self.logit_fn, self.theta, X, self.y[rows].to(self.device), w)
 
+    def host(self, values):
+        """Per-row values (N,) or (N, k) as the estimators hold them: numpy."""
+        return values.detach().cpu().numpy()
+
     # ------------------------------------------------------------------ products
     def gradient_products(self, V):
         """``Gᵀ V``: the inner product of every per-sample gradient with V.
@@ -222,6 +237,17 @@ class BinaryModelProblem:
         for rows in self.chunks():
             out[rows] = self.residual[rows, None] * self._jvp(rows, columns)
         return out.reshape(self.n_samples, *V.shape[1:])
+
+    def loss_gradient_sum(self):
+        """``[Σ_n b_n ℓ_n, Σ_n g_n]`` (D + 1,): the data part of the training
+        loss and of its gradient at θ (what a weighted L-BFGS fit reduces)."""
+        loss = torch.zeros((), dtype=self.dtype, device=self.device)
+        for rows in self.chunks():
+            X, y, b = self._rows(rows)
+            with torch.no_grad():
+                loss += (logistic_loss(self.logit_fn(self.theta, X).reshape(-1), y) * b).sum()
+        gradient = self.weighted_gradient_sum(torch.ones(self.n_samples, dtype=self.dtype))
+        return torch.cat([loss[None], gradient])
 
     def weighted_gradient_sum(self, A):
         """``G A = Σ_n A_n g_n``; A is (N,) or (N, k); returns (D,) or (D, k)."""
@@ -262,14 +288,27 @@ class BinaryModelProblem:
             total += self._vjp(rows, coef[rows, None] * inside)
         return total
 
-    def gauss_newton_product(self, V):
-        """``(1/N) Σ_n s_n J_nᵀ J_n V + diag(ρ) V`` for V (D,) or (D, k)."""
-        columns = V.reshape(self.n_params, -1)
-        out = torch.zeros_like(columns)
+    def threshold_gradient_sums(self, key, signs, thresholds):
+        """``Σ_{n: key_n > t_j} signs_n g_n`` for every threshold ``t_j`` (D, k).
+
+        The changes of the drop-K rules written with thresholds instead of a
+        sort (a cut that splits no tie is a threshold), so that row blocks can
+        be summed independently.
+        """
+        key, thresholds = key.to(self.device, self.dtype), thresholds.to(self.device, self.dtype)
+        coef = self.residual * signs.to(self.device, self.dtype)
+        total = torch.zeros((self.n_params, len(thresholds)), dtype=self.dtype, device=self.device)
+        for rows in self.chunks():
+            inside = (key[rows, None] > thresholds[None, :]).to(self.dtype)
+            total += self._vjp(rows, coef[rows, None] * inside)
+        return total
+
+    def gauss_newton_sum(self, V):
+        """``Σ_n s_n J_nᵀ J_n V`` for V (D, k), the data part of the product."""
+        out = torch.zeros_like(V)
         for rows in self.chunks(self.product_chunk_size):
-            out += self._gauss_newton_chunk(rows, columns)
-        out = out / self.n_samples + self.l2_penalty[:, None] * columns
-        return out.reshape(V.shape)
+            out += self._gauss_newton_chunk(rows, V)
+        return out
 
     def _gauss_newton_chunk(self, rows, columns):
         """``J_rowsᵀ diag(s_rows) J_rows V`` for V (D, k)."""
@@ -310,17 +349,14 @@ class BinaryModelProblem:
                 )
         return out
 
-    def hessian_product(self, V):
-        """Exact Hessian of the training objective times V (D,) or (D, k)."""
-        columns = V.unsqueeze(1) if V.ndim == 1 else V
-        out = torch.zeros_like(columns)
+    def hessian_sum(self, V):
+        """The data part of :meth:`hessian_product` for V (D, k)."""
+        out = torch.zeros_like(V)
         for rows in self.chunks():
-            loss = self._chunk_loss(rows)
-            grad_fn = grad(loss)
-            for j in range(columns.shape[1]):
-                out[:, j] += torch.func.jvp(grad_fn, (self.theta,), (columns[:, j],))[1]
-        out = out / self.n_samples + self.l2_penalty[:, None] * columns
-        return out.reshape(V.shape)
+            grad_fn = grad(self._chunk_loss(rows))
+            for j in range(V.shape[1]):
+                out[:, j] += torch.func.jvp(grad_fn, (self.theta,), (V[:, j],))[1]
+        return out
 
     def _chunk_loss(self, rows):
         X, y, b = self._rows(rows)
@@ -331,58 +367,38 @@ class BinaryModelProblem:
         return loss
 
     # ------------------------------------------------------------------ dense
-    def dense_gauss_newton(self):
-        """The D × D Gauss-Newton matrix (equal to the Hessian for linear models)."""
+    def dense_gauss_newton_sum(self):
+        """``Σ_n s_n J_nᵀ J_n`` (D, D)."""
         H = torch.zeros((self.n_params, self.n_params), dtype=self.dtype, device=self.device)
         for rows, J in self.jacobians():
             H += J.T @ (self.curvature[rows, None] * J)
-        return H / self.n_samples + torch.diag(self.l2_penalty)
+        return H
 
-    def dense_hessian(self):
-        """The exact D × D Hessian of the training objective."""
+    def dense_hessian_sum(self):
+        """The data part of :meth:`dense_hessian` (D, D)."""
         H = torch.zeros((self.n_params, self.n_params), dtype=self.dtype, device=self.device)
         for rows in self.chunks():
             H += torch.func.hessian(self._chunk_loss(rows))(self.theta)
-        return H / self.n_samples + torch.diag(self.l2_penalty)
+        return H
 
-    def mean_curvature(self, n_probes=8, max_rows=4096, seed=0):
-        """Mean eigenvalue ``tr(H) / D`` of the Gauss-Newton matrix.
+    @property
+    def exact_trace(self):
+        """Whether :meth:`mean_curvature` computes the trace exactly."""
+        return self._jacobian is not None or self._linear is not None
 
-        Exact when the Jacobian is cached. Otherwise Hutchinson's estimate
-        ``mean_k v_kᵀ H v_k / D`` with ``n_probes`` Rademacher vectors, on at most
-        ``max_rows`` rows drawn at random (both from a generator seeded with
-        ``seed``, so every call gives the same value): one Jacobian-vector
-        product of a few thousand rows, whatever N.
-
-        Examples
-        --------
-        >>> import torch
-        >>> from skfair_ij.influence import BinaryModelProblem
-        >>> X = torch.randn(200, 3, dtype=torch.float64)
-        >>> problem = BinaryModelProblem(lambda th, X: X @ th,
-        ...     torch.zeros(3, dtype=torch.float64), X, (X[:, 0] > 0).double())
-        >>> H = problem.dense_gauss_newton()
-        >>> abs(problem.mean_curvature() - float(torch.trace(H)) / 3) < 1e-12
-        True
-        """
-        penalty = float(self.l2_penalty.sum())
-        if self._jacobian is not None or self._linear is not None:
-            total = sum(
-                float((self.curvature[rows, None] * J**2).sum()) for rows, J in self.jacobians()
-            )
-            return (total / self.n_samples + penalty) / self.n_params
-        generator = torch.Generator().manual_seed(seed)
-        rows = torch.randperm(self.n_samples, generator=generator)[:max_rows]
-        V = torch.randint(0, 2, (self.n_params, n_probes), generator=generator)
-        V = (2 * V - 1).to(self.device, self.dtype)
+    def hutchinson_sum(self, rows, V):
+        """``Σ_k Σ_{n ∈ rows} s_n (J_n v_k)²`` for the probes V (D, k)."""
         JV = self._jvp(rows, V)  # (n, k)
         s = self.curvature[rows.to(self.curvature.device)]
-        quadratic = float((s[:, None] * JV**2).sum()) / (len(rows) * n_probes)
-        return (quadratic + penalty) / self.n_params
+        return float((s[:, None] * JV**2).sum())
 
-    def fisher_diagonal(self):
-        """Diagonal of the empirical Fisher ``(1/N) Σ g_n²`` plus ρ."""
+    def curvature_trace_sum(self):
+        """``Σ_n s_n ‖J_n‖²``, the data part of the trace of the Gauss-Newton matrix."""
+        return sum(float((self.curvature[rows, None] * J**2).sum()) for rows, J in self.jacobians())
+
+    def fisher_sum(self):
+        """``Σ_n g_n²`` (D,)."""
         diag = torch.zeros_like(self.theta)
         for rows, J in self.jacobians():
             diag += (self.residual[rows, None] ** 2 * J**2).sum(0)
-        return diag / self.n_samples + self.l2_penalty
+        return diag

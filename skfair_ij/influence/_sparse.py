@@ -8,6 +8,8 @@ import numpy as np
 import scipy.sparse
 import torch
 
+from ._dask import is_dask_collection
+
 
 class SparseRows:
     """Rows of a sparse matrix, converted to torch chunk by chunk.
@@ -104,7 +106,10 @@ class SparseRows:
 
 
 def as_rows(X, dtype):
-    """X for the kernels: a :class:`SparseRows` for a sparse matrix, else a tensor."""
+    """X for the kernels: a :class:`SparseRows` for a sparse matrix, a dask
+    array as it is, else a tensor."""
+    if is_dask_collection(X):  # rows on a cluster: passes run on Dask
+        return X.astype(torch.empty(0, dtype=dtype).numpy().dtype)
     if isinstance(X, SparseRows):
         return X if X.dtype == dtype else SparseRows(X.matrix, dtype)
     if scipy.sparse.issparse(X):

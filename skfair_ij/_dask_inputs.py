@@ -1,0 +1,151 @@
+"""Dask inputs to ``fit`` and ``predict``: the training rows stay on the cluster.
+
+``X`` (a dask array or dataframe), ``y``, ``sensitive_features`` and
+``sample_weight`` are aligned on the row blocks of X; the validation data are
+gathered to the client, where the path is evaluated. The influences and the
+weights come back as dask arrays.
+"""
+
+import numpy as np
+from sklearn.utils.multiclass import type_of_target
+
+from ._split import Split, codes_of
+from .influence._dask import is_dask_collection
+
+DASK_NEEDS_VALIDATION = (
+    "Dask inputs need validation data: pass X_val, y_val and sensitive_features_val "
+    "(rows held out from X, e.g. with dask_ml.model_selection.train_test_split); they "
+    "are gathered to the client."
+)
+DASK_PIPELINE = (
+    "A Pipeline cannot take Dask inputs; transform X first (e.g. with dask-ml) and pass "
+    "the final model."
+)
+DASK_NOT_NUMERIC = (
+    "Dask inputs must be numeric; columns {columns} are not. Encode them first (e.g. "
+    "dask_ml.preprocessing.Categorizer and DummyEncoder)."
+)
+
+
+def is_dask_input(*values):
+    """Whether any of the values is a Dask collection."""
+    return any(is_dask_collection(v) for v in values)
+
+
+def as_dask_array(values, rows=None, *, dtype=None):
+    """A dask array chunked along the rows only (``rows``: the row chunks to follow).
+
+    A dask dataframe or series becomes an array with known partition lengths;
+    numpy values are wrapped.
+    """
+    import dask.array as da
+
+    if hasattr(values, "to_dask_array"):
+        values = values.to_dask_array(lengths=True)
+    elif not is_dask_collection(values):
+        values = da.from_array(np.asarray(values), chunks=-1)
+    if dtype is not None:
+        values = values.astype(dtype)
+    chunks = (rows if rows is not None else "auto",) + (-1,) * (values.ndim - 1)
+    return values.rechunk(chunks)
+
+
+class DaskInputsMixin:
+    """The Dask branch of :meth:`~BaseFairInfluence.fit` and of the predictions."""
+
+    def _dask_split(self, X, y, sensitive_features, sample_weight, validation, prefit):
+        """The validated :class:`Split` of a fit on Dask inputs (sets ``classes_``,
+        ``groups_``, ``n_features_in_`` and ``feature_names_in_``)."""
+        import dask.array as da
+
+        if self._pipeline_parts()[0] is not None:
+            raise ValueError(DASK_PIPELINE)
+        if any(v is None for v in validation):
+            raise ValueError(DASK_NEEDS_VALIDATION)
+        X, s = self._dask_features(X, sensitive_features)
+        self.n_features_in_ = X.shape[1]
+        rows = X.chunks[0]
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed.")
+        y = as_dask_array(y, rows)
+        s = as_dask_array(s, rows)
+        if len(y) != X.shape[0] or len(s) != X.shape[0]:
+            raise ValueError(
+                f"X has {X.shape[0]} rows but y has {len(y)} and sensitive_features {len(s)}."
+            )
+        classes, names = (np.asarray(v) for v in da.compute(da.unique(y), da.unique(s)))
+        if len(classes) != 2:
+            target = type_of_target(classes) if len(classes) > 1 else "constant"
+            raise ValueError(
+                f"Only binary classification is supported: y is {target} with "
+                f"{len(classes)} classes."
+            )
+        if len(names) < 2:
+            raise ValueError(f"sensitive_features holds a single group ({names[0]!r}).")
+        self.classes_ = classes
+        self.groups_ = np.asarray(names.tolist(), dtype=object)
+        y_codes = (y == classes[1]).astype(np.float64)
+        weight = None
+        if sample_weight is not None:
+            weight = as_dask_array(sample_weight, rows, dtype=np.float64)
+        X_val, y_val, s_val = (v.compute() if is_dask_collection(v) else v for v in validation)
+        X_val, _, s_val = self._split_sensitive(X_val, s_val, reset=False)
+        y_val = self._encode_labels(y_val, "y_val")
+        n_val = len(y_val)
+        if X_val.shape[0] != n_val:
+            raise ValueError(f"X_val has {X_val.shape[0]} rows but y_val has {n_val}.")
+        g_val = codes_of(s_val, n_val, self.groups_)
+        return Split(None, X, y_codes, None, weight, X_val, y_val, g_val)
+
+    def _dask_features(self, X, sensitive_features):
+        """X as a float64 dask array (its sensitive column taken out) and the groups."""
+        column = self.sensitive_column
+        s = sensitive_features
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        if hasattr(X, "columns"):
+            if isinstance(column, str):
+                s = X[column] if s is None else s
+                if self.drop_sensitive:
+                    X = X.drop(columns=[column])
+            numeric = X.select_dtypes(include=["number", "bool"]).columns
+            other = [c for c in X.columns if c not in set(numeric)]
+            if other:
+                raise ValueError(DASK_NOT_NUMERIC.format(columns=other))
+            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        X = as_dask_array(X, dtype=np.float64)
+        if column is not None and not isinstance(column, str):
+            if callable(column):
+                raise ValueError("sensitive_column as a callable is not available on Dask X.")
+            s = X[:, column] if s is None else s
+            if self.drop_sensitive:
+                X = X[:, [j for j in range(X.shape[1]) if j != column]]
+        if s is None:
+            raise ValueError("sensitive_features is required (or set sensitive_column).")
+        return X, s
+
+    def _dask_blockwise(self, X, function, width=None, dtype=float):
+        """``function`` (numpy rows -> values) applied to each block of Dask X:
+        a dask array of shape (N,) or (N, width)."""
+        if hasattr(X, "map_partitions"):  # a dataframe: column names reach the model
+            import dask.array as da
+
+            parts = [
+                da.from_delayed(
+                    _delayed(function)(part),
+                    shape=(np.nan,) if width is None else (np.nan, width),
+                    dtype=dtype,
+                )
+                for part in X.to_delayed()
+            ]
+            return da.concatenate(parts, allow_unknown_chunksizes=True)
+        X = as_dask_array(X)
+        if width is None:
+            return X.map_blocks(function, drop_axis=1, dtype=dtype)
+        return X.map_blocks(function, chunks=(X.chunks[0], (width,)), dtype=dtype)
+
+
+def _delayed(function):
+    from dask import delayed
+
+    return delayed(function, pure=True)

@@ -1,0 +1,413 @@
+"""Training rows on a Dask cluster: every data pass of the kernels as a tree
+reduction over row blocks or a per-row map, run by Dask.
+
+The workers run the same kernels as in memory: each block of rows becomes a
+:class:`BinaryModelProblem` (its residuals and curvature weights computed inside
+the block) and returns its sum, or its rows of a per-row map. The model (θ and
+its logit function) is scattered once per problem; the CG loop, the Cholesky
+factor, the path and the selection stay on the client.
+"""
+
+import contextlib
+import operator
+import threading
+
+import numpy as np
+import torch
+
+from ._objective import TrainingObjective
+from ._problem import DEFAULT_MEMORY_BUDGET, BinaryModelProblem
+
+NOT_ON_DASK = (
+    "{what} is not available on Dask inputs; use weighting='ijack', 'fair_ij' or "
+    "'drop_upweight', or pass the data in memory."
+)
+MAX_GATHER = 2**16  # values gathered to the client to finish an order statistic
+# torch's forward-mode AD has one global dual level: blocks differentiated by
+# autodiff run one at a time in a process (threads of a worker would clash)
+_AUTODIFF = threading.Lock()
+
+
+def is_dask_collection(x):
+    """Whether x is a Dask collection (False when Dask is not installed)."""
+    try:
+        import dask
+    except ImportError:  # pragma: no cover - dask is an optional extra
+        return False
+    return dask.is_dask_collection(x)
+
+
+class BlockKernel:
+    """What a worker needs to build the problem of a block of rows: the model's
+    logit function, θ and the problem's settings (shipped once per problem)."""
+
+    def __init__(self, logit_fn, theta, jacobian_products, memory_budget):
+        self.logit_fn, self.theta = logit_fn, theta.detach().cpu()
+        self.jacobian_products, self.memory_budget = jacobian_products, memory_budget
+
+    def problem(self, X, y, weight):
+        dtype = self.theta.dtype
+        return BinaryModelProblem(
+            self.logit_fn,
+            self.theta,
+            torch.as_tensor(np.asarray(X), dtype=dtype),
+            torch.as_tensor(np.asarray(y), dtype=dtype),
+            weight=None if weight is None else torch.as_tensor(np.asarray(weight), dtype=dtype),
+            jacobian_products=self.jacobian_products,
+            memory_budget=self.memory_budget,
+            cache_jacobian=False,
+        )
+
+
+# passes that need no automatic differentiation when the logit is affine in θ
+_PLAIN_PRODUCTS = {
+    "gauss_newton_sum",
+    "gradient_products",
+    "weighted_gradient_sum",
+    "threshold_gradient_sums",
+    "dense_gauss_newton_sum",
+    "fisher_sum",
+    "curvature_trace_sum",
+}
+
+
+def _block_call(kernel, method, X, y, weight, rows, args):
+    """``method`` of the problem of one block, on its rows of the row arguments."""
+    plain = kernel.jacobian_products is not None and method in _PLAIN_PRODUCTS
+    with contextlib.nullcontext() if plain else _AUTODIFF:
+        problem = kernel.problem(X, y, weight)
+        rows = [torch.as_tensor(np.asarray(r), dtype=problem.dtype) for r in rows]
+        out = getattr(problem, method)(*rows, *args)
+    return out.numpy() if isinstance(out, torch.Tensor) else out
+
+
+def _tree_sum(parts, op=operator.add):
+    """Pairwise ``op`` of delayed values: a reduction tree of depth log2(blocks)."""
+    from dask import delayed
+
+    while len(parts) > 1:
+        odd = [parts[-1]] if len(parts) % 2 else []
+        pairs = zip(parts[::2], parts[1::2], strict=False)
+        parts = [delayed(op)(a, b) for a, b in pairs] + odd
+    return parts[0]
+
+
+def _shared(value):
+    """``value`` as a dependency of every block task, sent to the cluster once:
+    scattered to the workers of an active distributed client, else one node of
+    the graph."""
+    from dask import delayed
+
+    try:
+        from distributed import default_client
+
+        client = default_client()
+    except (ImportError, ValueError):
+        return delayed(value, pure=True, traverse=False)
+    return client.scatter(value, broadcast=True, hash=False)
+
+
+class DaskProblem(TrainingObjective):
+    """A trained binary classifier and its training rows held as Dask arrays.
+
+    The same interface as :class:`BinaryModelProblem`; its passes over the
+    rows run on Dask (the active ``distributed`` client, or Dask's default
+    scheduler). Sums come back to the client as tensors; per-row results
+    (``gradient_products``) stay on the cluster as persisted Dask arrays.
+    ``n_passes`` counts the passes over the training rows.
+
+    Parameters
+    ----------
+    logit_fn, theta, l2_penalty, jacobian_products, memory_budget
+        As in :class:`BinaryModelProblem` (the budget applies within a block).
+    X : dask array of shape (N, p)
+        Training inputs, chunked along the rows only.
+    y, weight : dask arrays of shape (N,)
+        Labels in {0, 1} and training weights (None: ones), chunked as X's rows.
+    logits : ignored
+        The logits are computed inside each block.
+
+    Examples
+    --------
+    >>> import dask.array as da, numpy as np, torch
+    >>> from skfair_ij.influence import BinaryModelProblem, DaskProblem
+    >>> X = np.random.default_rng(0).normal(size=(100, 3))
+    >>> y = (X[:, 0] > 0).astype(float)
+    >>> theta = torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)
+    >>> local = BinaryModelProblem(lambda th, X: X @ th, theta, torch.as_tensor(X),
+    ...                            torch.as_tensor(y))
+    >>> on_dask = DaskProblem(lambda th, X: X @ th, theta, da.from_array(X, chunks=30),
+    ...                       da.from_array(y, chunks=30))
+    >>> v = torch.ones(3, dtype=torch.float64)
+    >>> torch.allclose(local.gauss_newton_product(v), on_dask.gauss_newton_product(v))
+    True
+    """
+
+    def __init__(
+        self,
+        logit_fn,
+        theta,
+        X,
+        y,
+        *,
+        l2_penalty=None,
+        weight=None,
+        jacobian_products=None,
+        memory_budget=DEFAULT_MEMORY_BUDGET,
+        logits=None,
+    ):
+        self.theta = theta.detach()
+        self.device, self.dtype = theta.device, theta.dtype
+        self.n_samples, self.n_params = int(X.shape[0]), theta.numel()
+        self.l2_penalty = (
+            torch.zeros_like(self.theta)
+            if l2_penalty is None
+            else l2_penalty.to(self.device, self.dtype)
+        )
+        self.memory_budget = int(memory_budget)
+        itemsize = torch.finfo(self.dtype).bits // 8
+        # exact where a problem in memory would be: a linear model, or a Jacobian
+        # small enough to cache
+        self.exact_trace = jacobian_products is not None or (
+            self.n_samples * self.n_params * itemsize <= self.memory_budget // 4
+        )
+        self.n_passes = 0
+        self.X = X.rechunk({1: -1})
+        self.row_chunks = self.X.chunks[0]
+        self.y = self._aligned(y)
+        self.weight = None if weight is None else self._aligned(weight)
+        self._kernel_object = BlockKernel(
+            logit_fn, self.theta, jacobian_products, self.memory_budget
+        )
+        self._kernel = _shared(self._kernel_object)
+        blocks = [self._row_blocks(a) for a in (self.X, self.y)]
+        weights = [None] * len(self.row_chunks) if weight is None else self._row_blocks(self.weight)
+        self._blocks = list(zip(*blocks, weights, strict=True))
+
+    # ------------------------------------------------------------------ primitives
+    def _aligned(self, a):
+        """A row argument (dask, numpy or torch) as a dask array chunked as X's rows."""
+        import dask.array as da
+
+        if isinstance(a, torch.Tensor):
+            a = a.detach().cpu().numpy()
+        if not is_dask_collection(a):
+            a = da.from_array(np.asarray(a), chunks=-1)
+        return a.rechunk((self.row_chunks,) + ((-1,) if a.ndim == 2 else ()))
+
+    def _row_blocks(self, a):
+        return list(self._aligned(a).to_delayed().ravel())
+
+    def _tasks(self, method, args, rows):
+        from dask import delayed
+
+        row_blocks = [self._row_blocks(r) for r in rows]
+        call = delayed(_block_call, pure=True)
+        return [
+            call(self._kernel, method, X, y, w, [r[i] for r in row_blocks], args)
+            for i, (X, y, w) in enumerate(self._blocks)
+        ]
+
+    def reduce(self, method, *args, rows=()):
+        """The sum over the row blocks of ``method(*rows, *args)`` of each
+        block's problem (a tree reduction), as a tensor on the client."""
+        import dask
+
+        self.n_passes += 1
+        (total,) = dask.compute(_tree_sum(self._tasks(method, args, rows)))
+        return torch.as_tensor(total).to(self.device, self.dtype) if np.ndim(total) else total
+
+    def map(self, method, *args, rows=(), width=None):
+        """The per-row results of ``method`` of each block's problem, as a
+        persisted dask array of shape (N,) or (N, width)."""
+        import dask.array as da
+
+        self.n_passes += 1
+        numpy_dtype = torch.empty(0, dtype=self.dtype).numpy().dtype
+        parts = [
+            da.from_delayed(task, shape=(n,) if width is None else (n, width), dtype=numpy_dtype)
+            for task, n in zip(self._tasks(method, args, rows), self.row_chunks, strict=True)
+        ]
+        return da.concatenate(parts).persist()
+
+    def host(self, values):
+        """Per-row values as the estimators hold them: dask arrays, left on the cluster."""
+        return self._aligned(values)
+
+    # ------------------------------------------------------------------ passes
+    def gradient_products(self, V):
+        columns = V.reshape(self.n_params, -1).cpu()
+        out = self.map("gradient_products", columns, width=columns.shape[1])
+        return out[:, 0] if V.ndim == 1 else out
+
+    def weighted_gradient_sum(self, A):
+        A = self._aligned(A)
+        columns = A if A.ndim == 2 else A[:, None]
+        total = self.reduce("weighted_gradient_sum", rows=(columns,))
+        return total if A.ndim == 2 else total[:, 0]
+
+    def threshold_gradient_sums(self, key, signs, thresholds):
+        return self.reduce("threshold_gradient_sums", thresholds.cpu(), rows=(key, signs))
+
+    def prefix_gradient_sums(self, order, signs, cuts):
+        raise NotImplementedError(
+            "prefix sums need a global sort; on Dask use threshold_gradient_sums"
+        )
+
+    def gauss_newton_sum(self, V):
+        return self.reduce("gauss_newton_sum", V.cpu())
+
+    def hessian_sum(self, V):
+        return self.reduce("hessian_sum", V.cpu())
+
+    def dense_gauss_newton_sum(self):
+        return self.reduce("dense_gauss_newton_sum")
+
+    def dense_hessian_sum(self):
+        return self.reduce("dense_hessian_sum")
+
+    def fisher_sum(self):
+        return self.reduce("fisher_sum")
+
+    def curvature_trace_sum(self):
+        return float(self.reduce("curvature_trace_sum"))
+
+    def hutchinson_sum(self, rows, V):
+        """On the sampled rows, gathered to the client (a few thousand)."""
+        import dask
+
+        index = np.sort(rows.cpu().numpy())
+        self.n_passes += 1
+        weight = None if self.weight is None else self.weight[index]
+        X, y, weight = dask.compute(self.X[index], self.y[index], weight)
+        problem = self._kernel_object.problem(X, y, weight)
+        return problem.hutchinson_sum(torch.arange(len(index)), V.cpu())
+
+
+# ---------------------------------------------------------------------- order statistics
+def count_above(key, thresholds, *, strict=True):
+    """``#(key > t)`` (``>=`` when not strict) for every threshold, one pass."""
+    import dask
+
+    t = np.asarray(thresholds, dtype=float)
+
+    def block(values):
+        values = np.sort(np.asarray(values))
+        return len(values) - np.searchsorted(values, t, side="right" if strict else "left")
+
+    if not is_dask_collection(key):
+        return block(key)
+    parts = [dask.delayed(block)(b) for b in key.to_delayed().ravel()]
+    return dask.compute(_tree_sum(parts))[0]
+
+
+def kth_largest(key, ks, *, max_gather=MAX_GATHER, n_candidates=255):
+    """The exact k-th largest values (k counted from 1) of a 1-d array.
+
+    A sort in memory; on Dask, a bracketing search that needs no global sort:
+    each pass counts the values above ``n_candidates`` points of every
+    target's bracket, until a bracket holds at most ``max_gather`` values,
+    which are gathered and sorted on the client.
+    """
+    ks = np.asarray(ks, dtype=np.int64)
+    if not is_dask_collection(key):
+        ranked = np.sort(np.asarray(key))[::-1]
+        return ranked[ks - 1]
+    import dask
+
+    low, high = dask.compute(key.min(), key.max())
+    # v_k lies in (lo, hi]: #(key > hi) < k <= #(key > lo)
+    lo = np.full(len(ks), np.nextafter(float(low), -np.inf))
+    hi = np.full(len(ks), float(high))
+    above_hi = np.zeros(len(ks), dtype=np.int64)
+    above_lo = np.full(len(ks), int(key.shape[0]))
+    while True:
+        open_ = (above_lo - above_hi > max_gather) & (np.nextafter(lo, np.inf) < hi)
+        if not open_.any():
+            break
+        grid = np.linspace(lo[open_], hi[open_], n_candidates + 2)[1:-1].T  # (targets, m)
+        counts = count_above(key, grid.ravel()).reshape(grid.shape)
+        for j, t in enumerate(np.flatnonzero(open_)):
+            inside = counts[j] >= ks[t]  # candidates still at or below v_k
+            i = int(np.flatnonzero(inside)[-1]) if inside.any() else -1
+            if i >= 0:
+                lo[t], above_lo[t] = grid[j, i], counts[j, i]
+            if i + 1 < grid.shape[1]:
+                hi[t], above_hi[t] = grid[j, i + 1], counts[j, i + 1]
+    # a bracket of one representable value holds only ties of it
+    exact = np.nextafter(lo, np.inf) >= hi
+    out = hi.copy()
+    if exact.all():
+        return out
+    mask = None
+    for t in np.flatnonzero(~exact):
+        m = (key > lo[t]) & (key <= hi[t])
+        mask = m if mask is None else mask | m
+    gathered = np.sort(key[mask].compute())[::-1]
+    for t in np.flatnonzero(~exact):
+        bracket = gathered[(gathered > lo[t]) & (gathered <= hi[t])]
+        out[t] = bracket[ks[t] - above_hi[t] - 1]
+    return out
+
+
+def largest_below(key, values):
+    """``max{key < v}`` for every v (−inf when none), one pass."""
+    import dask
+
+    v = np.asarray(values, dtype=float)
+
+    def block(block_values):
+        block_values = np.sort(np.asarray(block_values))
+        i = np.searchsorted(block_values, v, side="left")
+        return np.where(i > 0, block_values[np.maximum(i - 1, 0)], -np.inf)
+
+    if not is_dask_collection(key):
+        return block(key)
+    parts = [dask.delayed(block)(b) for b in key.to_delayed().ravel()]
+    return dask.compute(_tree_sum(parts, np.maximum))[0]
+
+
+def minimize_logistic(
+    logit_fn, theta, X, y, *, l2_penalty, weight=None, jacobian_products=None, tol=1e-4, maxiter=100
+):
+    """Weighted L2 logistic regression on Dask rows by L-BFGS.
+
+    Minimises ``(1/N) Σ_n b_n ℓ(y_n, f(θ, x_n)) + ½ Σ_d ρ_d θ_d²`` from
+    ``theta``; each evaluation of the loss and its gradient is one tree
+    reduction over the row blocks (the pattern of dask-glm, with weights).
+    Stops when the largest gradient entry is below ``tol`` (scipy's ``gtol``,
+    as scikit-learn's ``lbfgs`` solver).
+
+    Returns
+    -------
+    theta : Tensor of shape (D,)
+    info : dict
+        ``n_iter``, ``n_passes`` and ``converged``.
+    """
+    from scipy.optimize import minimize
+
+    dtype = theta.dtype
+    rho = l2_penalty.detach().cpu().double().numpy()
+    n = int(X.shape[0])
+    passes = 0
+
+    def objective(values):
+        nonlocal passes
+        current = torch.as_tensor(values, dtype=dtype)
+        problem = DaskProblem(
+            logit_fn, current, X, y, weight=weight, jacobian_products=jacobian_products
+        )
+        total = problem.reduce("loss_gradient_sum").double().numpy()
+        passes += 1
+        loss = total[0] / n + 0.5 * float(rho @ values**2)
+        return loss, total[1:] / n + rho * values
+
+    result = minimize(
+        objective,
+        theta.detach().cpu().double().numpy(),
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": maxiter, "maxls": 50, "gtol": tol, "ftol": 64 * np.finfo(float).eps},
+    )
+    info = {"n_iter": int(result.nit), "n_passes": passes, "converged": bool(result.success)}
+    return torch.as_tensor(result.x, dtype=dtype), info
