@@ -15,6 +15,7 @@ import torch
 from sklearn.base import clone
 
 from . import _path
+from ._evaluate import evaluate_path
 from ._weights_path import utility_path
 from .adapters import ModuleOutputError, fit_inputs, get_adapter
 from .influence import fairness_value_and_gradient, validation_loss_gradient
@@ -108,7 +109,7 @@ def influence_path(model, split, settings, *, sample_weight=None):
         min_accuracy = selection.min_accuracy(accuracy)  # pooled gaps of candidates only
 
     def evaluate(thetas):
-        return _path.evaluate_path(
+        return evaluate_path(
             adapter.positive,
             thetas,
             X_val_t,

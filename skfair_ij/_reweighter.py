@@ -8,9 +8,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.metaestimators import available_if
 
-from . import _engine, _path
+from . import _engine
 from ._base import BaseFairInfluence
 from ._dask_inputs import is_dask_input
+from ._evaluate import evaluate_path
 from ._inputs import unwrap
 from .adapters import fit_inputs, is_supported, kind
 from .weighting import check_rule
@@ -270,7 +271,7 @@ drop_sensitive, random_state, verbose
 
         refit_path = {"lambda": lams[candidates]}
         refit_path.update(
-            _path.evaluate_path(positive, models, X_val, split.y_val, split.g_val, self.criterion_)
+            evaluate_path(positive, models, X_val, split.y_val, split.g_val, self.criterion_)
         )
         self.refit_path_ = refit_path
         chosen = self.selection_.select(refit_path)

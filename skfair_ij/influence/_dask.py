@@ -22,7 +22,6 @@ NOT_ON_DASK = (
     "{what} is not available on Dask inputs; use weighting='ijack', 'fair_ij' or "
     "'drop_upweight', or pass the data in memory."
 )
-MAX_GATHER = 2**16  # values gathered to the client to finish an order statistic
 # torch's forward-mode AD has one global dual level: blocks differentiated by
 # autodiff run one at a time in a process (threads of a worker would clash)
 _AUTODIFF = threading.Lock()
@@ -282,89 +281,6 @@ class DaskProblem(TrainingObjective):
         X, y, weight = dask.compute(self.X[index], self.y[index], weight)
         problem = self._kernel_object.problem(X, y, weight)
         return problem.hutchinson_sum(torch.arange(len(index)), V.cpu())
-
-
-# ---------------------------------------------------------------------- order statistics
-def count_above(key, thresholds, *, strict=True):
-    """``#(key > t)`` (``>=`` when not strict) for every threshold, one pass."""
-    import dask
-
-    t = np.asarray(thresholds, dtype=float)
-
-    def block(values):
-        values = np.sort(np.asarray(values))
-        return len(values) - np.searchsorted(values, t, side="right" if strict else "left")
-
-    if not is_dask_collection(key):
-        return block(key)
-    parts = [dask.delayed(block)(b) for b in key.to_delayed().ravel()]
-    return dask.compute(_tree_sum(parts))[0]
-
-
-def kth_largest(key, ks, *, max_gather=MAX_GATHER, n_candidates=255):
-    """The exact k-th largest values (k counted from 1) of a 1-d array.
-
-    A sort in memory; on Dask, a bracketing search that needs no global sort:
-    each pass counts the values above ``n_candidates`` points of every
-    target's bracket, until a bracket holds at most ``max_gather`` values,
-    which are gathered and sorted on the client.
-    """
-    ks = np.asarray(ks, dtype=np.int64)
-    if not is_dask_collection(key):
-        ranked = np.sort(np.asarray(key))[::-1]
-        return ranked[ks - 1]
-    import dask
-
-    low, high = dask.compute(key.min(), key.max())
-    # v_k lies in (lo, hi]: #(key > hi) < k <= #(key > lo)
-    lo = np.full(len(ks), np.nextafter(float(low), -np.inf))
-    hi = np.full(len(ks), float(high))
-    above_hi = np.zeros(len(ks), dtype=np.int64)
-    above_lo = np.full(len(ks), int(key.shape[0]))
-    while True:
-        open_ = (above_lo - above_hi > max_gather) & (np.nextafter(lo, np.inf) < hi)
-        if not open_.any():
-            break
-        grid = np.linspace(lo[open_], hi[open_], n_candidates + 2)[1:-1].T  # (targets, m)
-        counts = count_above(key, grid.ravel()).reshape(grid.shape)
-        for j, t in enumerate(np.flatnonzero(open_)):
-            inside = counts[j] >= ks[t]  # candidates still at or below v_k
-            i = int(np.flatnonzero(inside)[-1]) if inside.any() else -1
-            if i >= 0:
-                lo[t], above_lo[t] = grid[j, i], counts[j, i]
-            if i + 1 < grid.shape[1]:
-                hi[t], above_hi[t] = grid[j, i + 1], counts[j, i + 1]
-    # a bracket of one representable value holds only ties of it
-    exact = np.nextafter(lo, np.inf) >= hi
-    out = hi.copy()
-    if exact.all():
-        return out
-    mask = None
-    for t in np.flatnonzero(~exact):
-        m = (key > lo[t]) & (key <= hi[t])
-        mask = m if mask is None else mask | m
-    gathered = np.sort(key[mask].compute())[::-1]
-    for t in np.flatnonzero(~exact):
-        bracket = gathered[(gathered > lo[t]) & (gathered <= hi[t])]
-        out[t] = bracket[ks[t] - above_hi[t] - 1]
-    return out
-
-
-def largest_below(key, values):
-    """``max{key < v}`` for every v (−inf when none), one pass."""
-    import dask
-
-    v = np.asarray(values, dtype=float)
-
-    def block(block_values):
-        block_values = np.sort(np.asarray(block_values))
-        i = np.searchsorted(block_values, v, side="left")
-        return np.where(i > 0, block_values[np.maximum(i - 1, 0)], -np.inf)
-
-    if not is_dask_collection(key):
-        return block(key)
-    parts = [dask.delayed(block)(b) for b in key.to_delayed().ravel()]
-    return dask.compute(_tree_sum(parts, np.maximum))[0]
 
 
 def minimize_logistic(

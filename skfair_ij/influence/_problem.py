@@ -62,10 +62,6 @@ class BinaryModelProblem(TrainingObjective):
         Whether a Jacobian that fits the budget is cached (a problem made for
         one pass, such as a block of a Dask backend, gains nothing by it).
 
-    The methods ending in ``_sum`` give the data part of a pass (a plain sum
-    over the rows, without the 1/N and the penalty): the row blocks of
-    :class:`~skfair_ij.influence.DaskProblem` add them up.
-
     Examples
     --------
     >>> import torch
