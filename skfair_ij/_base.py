@@ -228,6 +228,7 @@ class BaseFairInfluence(
         self.best_index_ = index
         self.path_thetas_ = path.thetas.cpu()
         self.damping_, self.update_ = result.damping, result.update
+        self.n_passes_ = result.n_passes
 
     def _leave_unedited(self, estimator, split, reason):
         """Fitted attributes of a fit that cannot measure the gap: the model as
@@ -239,7 +240,7 @@ class BaseFairInfluence(
         self.path_ = None
         self.best_index_ = None
         self.path_thetas_ = None
-        self.damping_ = self.update_ = None
+        self.damping_ = self.update_ = self.n_passes_ = None
         self._wrap_pipelines()
         self._record_outcome(None, None, reason)
 

@@ -40,14 +40,18 @@ def as_dask_array(values, rows=None, *, dtype=None):
     """
     import dask.array as da
 
-    if hasattr(values, "to_dask_array"):
-        values = values.to_dask_array(lengths=True)
+    if hasattr(values, "to_dask_array"):  # partition lengths, computed once
+        values = values.to_dask_array().compute_chunk_sizes()
     elif not is_dask_collection(values):
         values = da.from_array(np.asarray(values), chunks=-1)
-    if dtype is not None:
+    if dtype is not None and values.dtype != dtype:
         values = values.astype(dtype)
-    chunks = (rows if rows is not None else "auto",) + (-1,) * (values.ndim - 1)
-    return values.rechunk(chunks)
+    if rows is None and values.ndim == 1:
+        return values
+    wanted = (tuple(rows) if rows is not None else values.chunks[0],) + tuple(
+        (n,) for n in values.shape[1:]
+    )
+    return values if values.chunks == wanted else values.rechunk(wanted)
 
 
 class DaskInputsMixin:
@@ -136,7 +140,7 @@ class DaskInputsMixin:
                     shape=(np.nan,) if width is None else (np.nan, width),
                     dtype=dtype,
                 )
-                for part in X.to_delayed()
+                for part in X.to_delayed(optimize_graph=False)
             ]
             return da.concatenate(parts, allow_unknown_chunksizes=True)
         X = as_dask_array(X)

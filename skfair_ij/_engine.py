@@ -56,6 +56,7 @@ class InfluenceResult(NamedTuple):
     path: _path.LambdaPath
     damping: float  # the damping used (resolved from "auto")
     update: str  # the update used (resolved from "auto")
+    n_passes: object  # passes over the training rows on Dask (None in memory)
 
 
 def influence_path(model, split, settings, *, sample_weight=None):
@@ -126,6 +127,7 @@ def influence_path(model, split, settings, *, sample_weight=None):
 
     theta = adapter.theta.to(adapter.device)
     path, thetas, directions, ends, weight_columns = None, None, [], [], None
+    problems = []
     for step in range(n_steps):
         known = step == 0  # at the fitted parameters, the logits are known
         problem = adapter.make_problem(
@@ -136,6 +138,7 @@ def influence_path(model, split, settings, *, sample_weight=None):
             logits=fitted_logits[0] if known else None,
             **budget,
         )
+        problems.append(problem)
         term_values, term_gradients = fairness_value_and_gradient(
             adapter.logit_fn,
             theta,
@@ -161,8 +164,8 @@ def influence_path(model, split, settings, *, sample_weight=None):
         # one solve per gap term; I_n on the whole gap is the sum over terms
         solutions = curvature.solve(right_hand_sides.T)  # (D, T): H⁻¹ g_t
         term_solutions = solutions[:, : len(term_gradients)]
-        term_influences = -problem.gradient_products(term_solutions)
-        influences = term_influences.sum(1)
+        term_influences = problem.keep(-problem.gradient_products(term_solutions))
+        influences = problem.keep(term_influences.sum(1))
         if step == 0:
             first_influences = problem.host(influences)
             settings.log(f"influences of {problem.n_samples} points, D={problem.n_params}", start)
@@ -226,7 +229,8 @@ def influence_path(model, split, settings, *, sample_weight=None):
         ends=ends,
         weight_columns=weight_columns,
     )
-    return InfluenceResult(adapter, lambda_path, damping, update)
+    n_passes = sum(p.n_passes for p in problems) if on_dask else None
+    return InfluenceResult(adapter, lambda_path, damping, update, n_passes)
 
 
 def refine(path, thetas, index, evaluate):

@@ -293,7 +293,9 @@ def discrete_key(influences, rule):
         influences = influences.cpu().numpy()
     if not is_dask_collection(influences):
         influences = np.asarray(influences, dtype=float)
-    return abs(influences) if rule == "drop_upweight" else influences
+        return np.abs(influences) if rule == "drop_upweight" else influences
+    # on a cluster: computed once for the passes of the threshold search
+    return (abs(influences) if rule == "drop_upweight" else influences).persist()
 
 
 def discrete_weights(influences, rule, count):

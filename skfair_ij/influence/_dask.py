@@ -171,10 +171,12 @@ class DaskProblem(TrainingObjective):
             self.n_samples * self.n_params * itemsize <= self.memory_budget // 4
         )
         self.n_passes = 0
-        self.X = X.rechunk({1: -1})
+        self._held = []
+        self.X = X if len(X.chunks[1]) == 1 else X.rechunk({1: -1})
         self.row_chunks = self.X.chunks[0]
-        self.y = self._aligned(y)
-        self.weight = None if weight is None else self._aligned(weight)
+        # per-row inputs are small next to X: held by the cluster once
+        self.y = self._aligned(y).persist()
+        self.weight = None if weight is None else self._aligned(weight).persist()
         self._kernel_object = BlockKernel(
             logit_fn, self.theta, jacobian_products, self.memory_budget
         )
@@ -192,10 +194,19 @@ class DaskProblem(TrainingObjective):
             a = a.detach().cpu().numpy()
         if not is_dask_collection(a):
             a = da.from_array(np.asarray(a), chunks=-1)
-        return a.rechunk((self.row_chunks,) + ((-1,) if a.ndim == 2 else ()))
+        wanted = (tuple(self.row_chunks),) + (((a.shape[1],),) if a.ndim == 2 else ())
+        return a if a.chunks == wanted else a.rechunk(wanted)
 
     def _row_blocks(self, a):
-        return list(self._aligned(a).to_delayed().ravel())
+        """One delayed value per row block. Row arguments other than X are
+        persisted first: a task key then never stands for two different
+        (optimised and unoptimised) computations in the scheduler."""
+        a = self._aligned(a)
+        if a is self.X:  # optimised as any other computation of X would be
+            return list(a.to_delayed().ravel())
+        a = a.persist()
+        self._held.append(a)  # its results live as long as the problem
+        return list(a.to_delayed(optimize_graph=False).ravel())
 
     def _tasks(self, method, args, rows):
         from dask import delayed
@@ -229,9 +240,14 @@ class DaskProblem(TrainingObjective):
         ]
         return da.concatenate(parts).persist()
 
-    def host(self, values):
-        """Per-row values as the estimators hold them: dask arrays, left on the cluster."""
-        return self._aligned(values)
+    def keep(self, values):
+        """Per-row values computed once and held by the cluster (persisted, so
+        that later passes reuse them)."""
+        values = self._aligned(values).persist()
+        self._held.append(values)
+        return values
+
+    host = keep  # the estimators hold them as dask arrays, left on the cluster
 
     # ------------------------------------------------------------------ passes
     def gradient_products(self, V):

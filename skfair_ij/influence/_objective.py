@@ -20,6 +20,14 @@ class TrainingObjective:
     ``curvature_trace_sum``, ``hutchinson_sum`` and ``exact_trace``.
     """
 
+    def host(self, values):
+        """Per-row values (N,) or (N, k) as the estimators hold them: numpy."""
+        return values.detach().cpu().numpy()
+
+    def keep(self, values):
+        """Per-row values held for later passes (in memory: as they are)."""
+        return values
+
     def gauss_newton_product(self, V):
         """``(1/N) Σ_n s_n J_nᵀ J_n V + diag(ρ) V`` for V (D,) or (D, k)."""
         columns = V.reshape(self.n_params, -1)

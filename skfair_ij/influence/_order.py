@@ -21,7 +21,7 @@ def count_above(key, thresholds, *, strict=True):
 
     if not is_dask_collection(key):
         return block(key)
-    parts = [dask.delayed(block)(b) for b in key.to_delayed().ravel()]
+    parts = [dask.delayed(block)(b) for b in key.to_delayed(optimize_graph=False).ravel()]
     return dask.compute(_tree_sum(parts))[0]
 
 
@@ -87,5 +87,5 @@ def largest_below(key, values):
 
     if not is_dask_collection(key):
         return block(key)
-    parts = [dask.delayed(block)(b) for b in key.to_delayed().ravel()]
+    parts = [dask.delayed(block)(b) for b in key.to_delayed(optimize_graph=False).ravel()]
     return dask.compute(_tree_sum(parts, np.maximum))[0]

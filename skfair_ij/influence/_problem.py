@@ -218,10 +218,6 @@ class BinaryModelProblem(TrainingObjective):
         w = None if self.weight is None else self.weight[rows].to(self.device)
         return per_sample_grads(self.logit_fn, self.theta, X, self.y[rows].to(self.device), w)
 
-    def host(self, values):
-        """Per-row values (N,) or (N, k) as the estimators hold them: numpy."""
-        return values.detach().cpu().numpy()
-
     # ------------------------------------------------------------------ products
     def gradient_products(self, V):
         """``Gᵀ V``: the inner product of every per-sample gradient with V.

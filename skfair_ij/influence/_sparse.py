@@ -109,7 +109,8 @@ def as_rows(X, dtype):
     """X for the kernels: a :class:`SparseRows` for a sparse matrix, a dask
     array as it is, else a tensor."""
     if is_dask_collection(X):  # rows on a cluster: passes run on Dask
-        return X.astype(torch.empty(0, dtype=dtype).numpy().dtype)
+        numpy_dtype = torch.empty(0, dtype=dtype).numpy().dtype
+        return X if X.dtype == numpy_dtype else X.astype(numpy_dtype)
     if isinstance(X, SparseRows):
         return X if X.dtype == dtype else SparseRows(X.matrix, dtype)
     if scipy.sparse.issparse(X):
