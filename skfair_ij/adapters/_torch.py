@@ -6,6 +6,8 @@ import numpy as np
 import torch
 from torch.func import functional_call
 
+from ..influence._dask import is_dask_collection
+from ..influence._sparse import as_rows
 from ._base import ModelAdapter
 
 MODULE_OUTPUTS = ("logit", "two_logits", "two_log_proba", "two_proba")
@@ -60,6 +62,8 @@ class TorchModuleAdapter(ModelAdapter):
 
     @classmethod
     def fit_inputs(cls, model, X, y=None):
+        if is_dask_collection(X):  # rows on a cluster: cast block by block
+            return _float32_rows(X), y
         return np.asarray(X, dtype=np.float32), None if y is None else np.asarray(y)
 
     def __init__(self, module, *, output="logit", weight_decay=0.0, device="cpu"):
@@ -174,6 +178,8 @@ class SkorchAdapter(TorchModuleAdapter):
     def fit_inputs(cls, model, X, y=None):
         from skorch import NeuralNetBinaryClassifier
 
+        if is_dask_collection(X):
+            return _float32_rows(X), y
         X = np.asarray(X, dtype=np.float32)
         if y is not None:
             binary = isinstance(model, NeuralNetBinaryClassifier)
@@ -218,6 +224,12 @@ class SkorchAdapter(TorchModuleAdapter):
         return model.module_
 
     def to_tensor(self, X):
+        if is_dask_collection(X):
+            return as_rows(X, self.dtype)
         if isinstance(X, torch.Tensor):
             return X.to(self.dtype)
         return torch.as_tensor(np.asarray(X, dtype=np.float64), dtype=self.dtype)
+
+
+def _float32_rows(X):
+    return X if X.dtype == np.float32 else X.astype(np.float32)

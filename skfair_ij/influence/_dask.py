@@ -91,6 +91,20 @@ def _tree_sum(parts, op=operator.add):
     return parts[0]
 
 
+def _settle(collection):
+    """Persist ``collection`` and wait for it: the next graph sent to the
+    scheduler never overlaps a computation still running on the same keys."""
+    collection = collection.persist()
+    try:
+        from distributed import default_client, wait
+
+        default_client()
+    except (ImportError, ValueError):
+        return collection
+    wait(collection)
+    return collection
+
+
 def _shared(value):
     """``value`` as a dependency of every block task, sent to the cluster once:
     scattered to the workers of an active distributed client, else one node of
@@ -175,8 +189,8 @@ class DaskProblem(TrainingObjective):
         self.X = X if len(X.chunks[1]) == 1 else X.rechunk({1: -1})
         self.row_chunks = self.X.chunks[0]
         # per-row inputs are small next to X: held by the cluster once
-        self.y = self._aligned(y).persist()
-        self.weight = None if weight is None else self._aligned(weight).persist()
+        self.y = _settle(self._aligned(y))
+        self.weight = None if weight is None else _settle(self._aligned(weight))
         self._kernel_object = BlockKernel(
             logit_fn, self.theta, jacobian_products, self.memory_budget
         )
@@ -204,7 +218,7 @@ class DaskProblem(TrainingObjective):
         a = self._aligned(a)
         if a is self.X:  # optimised as any other computation of X would be
             return list(a.to_delayed().ravel())
-        a = a.persist()
+        a = _settle(a)
         self._held.append(a)  # its results live as long as the problem
         return list(a.to_delayed(optimize_graph=False).ravel())
 
@@ -238,12 +252,12 @@ class DaskProblem(TrainingObjective):
             da.from_delayed(task, shape=(n,) if width is None else (n, width), dtype=numpy_dtype)
             for task, n in zip(self._tasks(method, args, rows), self.row_chunks, strict=True)
         ]
-        return da.concatenate(parts).persist()
+        return _settle(da.concatenate(parts))
 
     def keep(self, values):
         """Per-row values computed once and held by the cluster (persisted, so
         that later passes reuse them)."""
-        values = self._aligned(values).persist()
+        values = _settle(self._aligned(values))
         self._held.append(values)
         return values
 
