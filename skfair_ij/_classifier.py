@@ -91,9 +91,9 @@ class FairIJClassifier(BaseFairInfluence):
         ``I_n`` of every training row (positive: removing it lowers the gap).
     sample_weight_ : ndarray of shape (n_train,)
         The weights of the rule at ``lambda_``; the edit estimates a refit with them.
-    train_indices_ : ndarray of shape (n_train,)
+    train_indices_ : ndarray of shape (n_train,) or None
         Rows of X the base model was trained on (all of them when validation data
-        are given).
+        are given; None for Dask inputs, which are all training rows).
     lambda_ : float
         Selected λ (summed over the steps of a multi-step path); λ grows with
         the size of the edit, and 0 is the unedited model.
@@ -111,6 +111,10 @@ class FairIJClassifier(BaseFairInfluence):
         The damping used (``damping="auto"`` resolved).
     update_ : str
         The I-JACK update used (``update="auto"`` resolved).
+    n_passes_ : int or None
+        Passes over the training rows of the influence step on Dask inputs
+        (None in memory); ``influences_`` and ``sample_weight_`` are then dask
+        arrays.
     path_ : LambdaPath
         Every point of the path (a mapping of columns: ``lambda``,
         ``val_accuracy``, ``val_gap``, ...), with its parameters and weights.

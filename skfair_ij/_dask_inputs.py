@@ -6,6 +6,8 @@ gathered to the client, where the path is evaluated. The influences and the
 weights come back as dask arrays.
 """
 
+import warnings
+
 import numpy as np
 from sklearn.utils.multiclass import type_of_target
 
@@ -41,7 +43,9 @@ def as_dask_array(values, rows=None, *, dtype=None):
     import dask.array as da
 
     if hasattr(values, "to_dask_array"):  # partition lengths, computed once
-        values = values.to_dask_array().compute_chunk_sizes()
+        with warnings.catch_warnings():  # string groups become an object array
+            warnings.filterwarnings("ignore", "Dask currently has limited support")
+            values = values.to_dask_array().compute_chunk_sizes()
     elif not is_dask_collection(values):
         values = da.from_array(np.asarray(values), chunks=-1)
     if dtype is not None and values.dtype != dtype:

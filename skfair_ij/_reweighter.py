@@ -93,7 +93,12 @@ drop_sensitive, random_state, verbose
         the refit uses them times the ``sample_weight`` given to ``fit``.
     influences_ : ndarray of shape (n_train,)
         Influences of the last round.
-    train_indices_ : ndarray of shape (n_train,)
+    train_indices_ : ndarray of shape (n_train,) or None
+        None for Dask inputs (all rows train).
+    n_passes_ : int or None
+        Passes over the training rows of the last influence step on Dask
+        inputs (None in memory). The refits of a logistic regression on Dask
+        run as a weighted L-BFGS, one pass per evaluation.
     lambda_ : float
         λ of the last round.
     path_ : dict of ndarray
