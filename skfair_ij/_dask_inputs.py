@@ -103,7 +103,8 @@ class DaskInputsMixin:
         if X_val.shape[0] != n_val:
             raise ValueError(f"X_val has {X_val.shape[0]} rows but y_val has {n_val}.")
         g_val = codes_of(s_val, n_val, self.groups_)
-        return Split(None, X, y_codes, None, weight, X_val, y_val, g_val)
+        g_codes = s.map_blocks(_codes, names, dtype=np.int64)
+        return Split(None, X, y_codes, g_codes, weight, X_val, y_val, g_val)
 
     def _dask_features(self, X, sensitive_features):
         """X as a float64 dask array (its sensitive column taken out) and the groups."""
@@ -157,3 +158,8 @@ def _delayed(function):
     from dask import delayed
 
     return delayed(function, pure=True)
+
+
+def _codes(block, names):
+    """Group codes of a block: positions in the sorted group names."""
+    return np.searchsorted(names, np.asarray(block)).astype(np.int64)

@@ -20,6 +20,7 @@ from ._weights_path import utility_path
 from .adapters import ModuleOutputError, fit_inputs, get_adapter
 from .influence import fairness_value_and_gradient, validation_loss_gradient
 from .influence._dask import NOT_ON_DASK, is_dask_collection
+from .influence._pooled import PooledRows
 
 OVERFIT_WARNING = (
     "gap_data='pooled' measures the gaps on the training rows too, but the model's "
@@ -30,13 +31,6 @@ OVERFIT_MARGIN = 0.05
 FEATURE_MISMATCH = (
     "The model does not accept X: {detail}. A pre-trained model must be trained on the "
     "same columns as X (without the sensitive column when drop_sensitive=True)."
-)
-
-
-DASK_POOLED = (
-    "On Dask inputs the gaps are measured on the validation rows only "
-    "(gap_data='validation'); pass the criterion with gap_data='validation' to silence "
-    "this warning."
 )
 
 
@@ -84,7 +78,7 @@ def influence_path(model, split, settings, *, sample_weight=None):
     )
     on_dask = is_dask_collection(X_train)
     if on_dask:
-        criterion = dask_criterion(criterion, rule)
+        check_dask_rule(rule)
     adapter = get_adapter(model, device=solver.device, **settings.adapter_kwargs)
     X_fit = fit_inputs(model, X_train)[0]
     check_accepts(model, adapter, X_fit)
@@ -103,10 +97,17 @@ def influence_path(model, split, settings, *, sample_weight=None):
         for X_t in (X_train_t, X_val_t)
     ]
     value_data, extra, min_accuracy = None, None, None
-    if criterion.gap_data == "pooled":
+    if criterion.gap_data == "pooled" and on_dask:  # the training rows by block sums
+        extra = value_data = PooledRows(adapter, X_train_t, y_train, split.g_train)
+        train_accuracy = extra.accuracy(adapter.theta)
+        accuracy = _check_overfit(train_accuracy, _accuracy(fitted_logits[1], y_val))
+    elif criterion.gap_data == "pooled":
         value_data = (X_train_t, torch.as_tensor(y_train), torch.as_tensor(split.g_train))
         extra = (X_train_t, y_train, split.g_train)
-        accuracy = _check_overfit(*fitted_logits, y_train, y_val)
+        accuracy = _check_overfit(
+            _accuracy(fitted_logits[0], y_train), _accuracy(fitted_logits[1], y_val)
+        )
+    if criterion.gap_data == "pooled":
         min_accuracy = selection.min_accuracy(accuracy)  # pooled gaps of candidates only
 
     def evaluate(thetas):
@@ -268,25 +269,25 @@ def refine(path, thetas, index, evaluate):
     return path, thetas
 
 
-def _check_overfit(train_logits, val_logits, y_train, y_val):
+def _accuracy(logits, y):
+    return float(np.mean((np.asarray(logits) > 0) == (np.asarray(y) == 1)))
+
+
+def _check_overfit(train_accuracy, val_accuracy):
     """Warn when training gaps are likely biased by overfitting.
 
     Returns the validation accuracy of the unedited model (the reference of
     the accuracy tolerance).
     """
-    accuracies = [
-        float(np.mean((np.asarray(logits) > 0) == (np.asarray(y) == 1)))
-        for logits, y in ((train_logits, y_train), (val_logits, y_val))
-    ]
-    if accuracies[0] - accuracies[1] > OVERFIT_MARGIN:
+    if train_accuracy - val_accuracy > OVERFIT_MARGIN:
         warnings.warn(
             OVERFIT_WARNING.format(
-                train=accuracies[0], val=accuracies[1], diff=accuracies[0] - accuracies[1]
+                train=train_accuracy, val=val_accuracy, diff=train_accuracy - val_accuracy
             ),
             UserWarning,
             stacklevel=6,
         )
-    return accuracies[1]
+    return val_accuracy
 
 
 def _simjack_features(rule, adapter, X_train):
@@ -302,16 +303,10 @@ def _simjack_features(rule, adapter, X_train):
         return np.asarray(clone(transformer).fit_transform(X_train), dtype=float)
 
 
-def dask_criterion(criterion, rule):
-    """The criterion of a fit on Dask inputs, and a clear error for a rule that
-    does not run there. Pooled gaps would predict every training row on the
-    client at every path point: the gaps are measured on the validation rows."""
+def check_dask_rule(rule):
+    """A clear error for a rule that does not run on Dask inputs."""
     if rule.name in ("simjack", "utility_constrained"):
         raise ValueError(NOT_ON_DASK.format(what=f"weighting={rule.name!r}"))
-    if criterion.gap_data != "pooled":
-        return criterion
-    warnings.warn(DASK_POOLED, UserWarning, stacklevel=6)
-    return clone(criterion).set_params(gap_data="validation")
 
 
 def check_accepts(model, adapter, X):

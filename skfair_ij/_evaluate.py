@@ -3,7 +3,7 @@
 import numpy as np
 
 from .metrics._criteria import check_criterion
-from .metrics._fairness import hard_gaps
+from .metrics._fairness import cell_counts, gaps_from_counts, hard_gaps
 
 
 def evaluate_path(
@@ -28,9 +28,10 @@ def evaluate_path(
         which lets a linear model predict a whole block with one product.
     thetas : sequence of length k
         Parameter vectors (a Tensor of shape (k, D)) or fitted models.
-    pooled : tuple (X, y, groups), default=None
+    pooled : tuple (X, y, groups) or PooledRows, default=None
         Further rows (the training rows) whose predictions are pooled with the
-        validation rows for ``pooled_gap`` and ``pooled_gap_se``.
+        validation rows for ``pooled_gap`` and ``pooled_gap_se`` (rows on Dask
+        give their cell counts with ``counts``).
     min_accuracy : float, default=None
         Compute the pooled gaps only where the validation accuracy reaches it
         (the candidates of a tolerance rule); NaN elsewhere.
@@ -58,7 +59,11 @@ def evaluate_path(
     y_val = np.asarray(y_val)
     n_val = len(y_val)
     groups = np.asarray(groups_val)
-    if pooled is not None:
+    counted = hasattr(pooled, "counts")  # rows on Dask: cell counts by block sums
+    if counted:
+        n_groups = max(int(np.max(groups_val)) + 1, pooled.n_groups)
+        val_codes = np.asarray(groups_val, dtype=np.int64)
+    elif pooled is not None:
         X_extra, y_extra, groups_extra = pooled
         true_all = np.concatenate([y_val, np.asarray(y_extra)]) == 1
         groups = np.concatenate([groups, np.asarray(groups_extra)])
@@ -77,7 +82,10 @@ def evaluate_path(
         if pooled is not None and wanted.any():
             picked = np.flatnonzero(wanted)
             subset = chunk[picked] if hasattr(chunk, "dim") else [chunk[i] for i in picked]
-            extra = dict(zip(picked, predict_positive(X_extra, subset), strict=True))
+            if counted:
+                extra = dict(zip(picked, pooled.counts(subset), strict=True))
+            else:
+                extra = dict(zip(picked, predict_positive(X_extra, subset), strict=True))
         for j, y_pred in enumerate(positive):
             gaps, standard_errors = hard_gaps(true_pos, y_pred, codes[:n_val])
             records["val_accuracy"].append(float(accuracy[j]))
@@ -92,9 +100,13 @@ def evaluate_path(
                 records["pooled_gap"].append(np.nan)
                 records["pooled_gap_se"].append(np.nan)
                 continue
-            pred_all[:n_val] = y_pred
-            pred_all[n_val:] = extra[j]
-            gaps, standard_errors = hard_gaps(true_all, pred_all, codes)
+            if counted:
+                counts = extra[j] + cell_counts(true_pos, y_pred, val_codes, n_groups)
+                gaps, standard_errors = gaps_from_counts(counts)
+            else:
+                pred_all[:n_val] = y_pred
+                pred_all[n_val:] = extra[j]
+                gaps, standard_errors = hard_gaps(true_all, pred_all, codes)
             records["pooled_gap"].append(gaps[fairness])
             records["pooled_gap_se"].append(standard_errors[fairness])
     return {k: np.asarray(v) for k, v in records.items()}

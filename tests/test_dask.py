@@ -80,8 +80,11 @@ def _assert_same_fit(local, remote, Xv):
     )
 
 
-@pytest.mark.parametrize("weighting", ["ijack", "fair_ij", "drop_upweight"])
-@pytest.mark.parametrize("solver", [Exact(), CG(tol=1e-10)], ids=["exact", "cg"])
+@pytest.mark.parametrize(
+    "weighting, solver",
+    [("ijack", Exact()), ("ijack", CG(tol=1e-10)), ("fair_ij", Exact()), ("drop_upweight", CG())],
+    ids=["ijack-exact", "ijack-cg", "fair_ij-exact", "drop_upweight-cg"],
+)
 def test_dask_arrays_match_numpy(client, data, weighting, solver):
     X, y, s, validation, model = data
     params = dict(fairness=VALIDATION, weighting=weighting, solver=solver, prefit=True)
@@ -107,7 +110,7 @@ def test_parquet_dataframe_matches_numpy(client, data, tmp_path):
     assert list(remote.feature_names_in_) == list(Xd.columns)
 
 
-@pytest.mark.parametrize("chunks", [250, 1000, 2999])
+@pytest.mark.parametrize("chunks", [250, 2999])
 def test_chunking_does_not_change_the_fit(client, data, chunks):
     X, y, s, validation, model = data
     params = dict(fairness=EqualizedOdds(gap_data="validation"), solver=Exact(), prefit=True)
@@ -170,10 +173,19 @@ def test_survey_weights_and_string_labels_on_dask(client, data):
     assert_allclose(predicted == "yes", local.predict(Xv) == "yes")
 
 
-def test_pooled_gaps_fall_back_to_validation_with_a_warning(data):
+@pytest.mark.parametrize("weighting", ["ijack", "fair_ij"])
+def test_default_pooled_gaps_match_numpy(client, data, weighting):
+    """gap_data="pooled" (the default): the training rows' cell sums and counts
+    come from the row blocks."""
     X, y, s, validation, model = data
-    with pytest.warns(UserWarning, match="validation rows only"):
-        _fit(FairIJClassifier(model, prefit=True), *_as_dask(X, y, s, 1000), validation)
+    params = dict(weighting=weighting, prefit=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the overfit check may warn
+        local = _fit(FairIJClassifier(model, **params), X, y, s, validation)
+        remote = _fit(FairIJClassifier(model, **params), *_as_dask(X, y, s, 700), validation)
+    assert "pooled_gap" in remote.path_
+    assert_allclose(remote.path_["pooled_gap"], local.path_["pooled_gap"], rtol=RTOL)
+    _assert_same_fit(local, remote, validation[0])
 
 
 @pytest.mark.parametrize(

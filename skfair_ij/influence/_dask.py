@@ -105,6 +105,18 @@ def _settle(collection):
     return collection
 
 
+def _aligned_to(a, row_chunks):
+    """A row argument (dask, numpy or torch) as a dask array chunked as X's rows."""
+    import dask.array as da
+
+    if isinstance(a, torch.Tensor):
+        a = a.detach().cpu().numpy()
+    if not is_dask_collection(a):
+        a = da.from_array(np.asarray(a), chunks=-1)
+    wanted = (tuple(row_chunks),) + (((a.shape[1],),) if a.ndim == 2 else ())
+    return a if a.chunks == wanted else a.rechunk(wanted)
+
+
 def _shared(value):
     """``value`` as a dependency of every block task, sent to the cluster once:
     scattered to the workers of an active distributed client, else one node of
@@ -201,15 +213,7 @@ class DaskProblem(TrainingObjective):
 
     # ------------------------------------------------------------------ primitives
     def _aligned(self, a):
-        """A row argument (dask, numpy or torch) as a dask array chunked as X's rows."""
-        import dask.array as da
-
-        if isinstance(a, torch.Tensor):
-            a = a.detach().cpu().numpy()
-        if not is_dask_collection(a):
-            a = da.from_array(np.asarray(a), chunks=-1)
-        wanted = (tuple(self.row_chunks),) + (((a.shape[1],),) if a.ndim == 2 else ())
-        return a if a.chunks == wanted else a.rechunk(wanted)
+        return _aligned_to(a, self.row_chunks)
 
     def _row_blocks(self, a):
         """One delayed value per row block. Row arguments other than X are

@@ -178,8 +178,9 @@ def fairness_value_and_gradient(
     per_term : bool, default=False
         Return the terms of the gap separately (the y = 0 and y = 1 gaps of
         equalized odds) instead of their sum.
-    value_data : tuple (X, y, groups) of Tensors, default=None
-        Further rows (unit weights) pooled with X for the value only.
+    value_data : tuple (X, y, groups) of Tensors, or PooledRows, default=None
+        Further rows (unit weights) pooled with X for the value only (rows on
+        Dask give their cell sums with ``cell_sums``).
     logits : tuple (Tensor, Tensor or None), default=None
         The logits at ``theta`` of X and of the rows of ``value_data``, when
         already known (two passes less).
@@ -207,8 +208,10 @@ def fairness_value_and_gradient(
     if len(torch.unique(groups)) < 2:
         raise ValueError(SINGLE_GROUP_VALIDATION)
     n_groups = int(groups.max()) + 1
+    pooled_sums = hasattr(value_data, "cell_sums")  # rows summed block by block
     if value_data is not None:
-        n_groups = max(n_groups, int(value_data[2].max()) + 1)
+        extra_groups = value_data.n_groups if pooled_sums else int(value_data[2].max()) + 1
+        n_groups = max(n_groups, extra_groups)
     cells, shape = criterion.cells(groups, y, n_groups)
     n_cells = int(torch.tensor(shape).prod())
     w = (
@@ -226,7 +229,11 @@ def fairness_value_and_gradient(
     )
     means = torch.where(totals > 0, sums / totals.clamp(min=1e-300), torch.nan)
     reference = None
-    if value_data is not None:
+    if pooled_sums:
+        totals2, sums2 = value_data.cell_sums(theta, criterion, n_groups)
+        totals2, sums2 = totals2 + totals, sums2 + sums
+        reference = torch.where(totals2 > 0, sums2 / totals2.clamp(min=1e-300), torch.nan)
+    elif value_data is not None:
         X2, y2, g2 = value_data
         y2 = y2.to(device, dtype)
         cells2, _ = criterion.cells(g2.to(device), y2, n_groups)

@@ -242,9 +242,25 @@ def hard_gaps(true_pos, pred_pos, codes):
         gaps), ``equal_opportunity`` and ``error_rate``; the gaps are those of
         the public metrics.
     """
-    # one pass: counts of every (group, true label, predicted label) cell
-    cells = codes * 4 + np.asarray(true_pos, dtype=np.int64) * 2 + pred_pos
-    counts = np.bincount(cells, minlength=4 * (int(codes.max()) + 1)).reshape(-1, 2, 2)
+    return gaps_from_counts(cell_counts(true_pos, pred_pos, codes))
+
+
+def cell_counts(true_pos, pred_pos, codes, n_groups=None):
+    """Counts of every (group, true label, predicted label) cell, (G, 2, 2);
+    ``pred_pos`` may be (k, n) for k predictions at once, giving (k, G, 2, 2)."""
+    codes = np.asarray(codes, dtype=np.int64)
+    n_groups = int(codes.max()) + 1 if n_groups is None else int(n_groups)
+    pred = np.asarray(pred_pos, dtype=np.int64)
+    cells = codes * 4 + np.asarray(true_pos, dtype=np.int64) * 2 + pred
+    if pred.ndim == 1:
+        return np.bincount(cells, minlength=4 * n_groups).reshape(-1, 2, 2)
+    offsets = (np.arange(len(pred)) * 4 * n_groups)[:, None]
+    flat = np.bincount((cells + offsets).ravel(), minlength=len(pred) * 4 * n_groups)
+    return flat.reshape(len(pred), n_groups, 2, 2)
+
+
+def gaps_from_counts(counts):
+    """The gaps and standard errors of :func:`hard_gaps` from cell counts (G, 2, 2)."""
     all_rows, positives = counts.sum((1, 2)), counts[:, :, 1].sum(1)
     errors = counts[:, 1, 0] + counts[:, 0, 1]
     terms = {}  # (gap, variance) of each rate compared between groups
