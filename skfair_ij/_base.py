@@ -107,7 +107,9 @@ class BaseFairInfluence(
         split_seed, torch_seed = self._seeds()
         if is_dask_input(X, y, sensitive_features, sample_weight):
             validation = (X_val, y_val, sensitive_features_val)
-            split = self._dask_split(X, y, sensitive_features, sample_weight, validation, prefit)
+            split = self._dask_split(
+                X, y, sensitive_features, sample_weight, validation, prefit, split_seed
+            )
             self.preprocessor_ = None
         else:
             X, y, groups, sample_weight = self._validate_fit_data(

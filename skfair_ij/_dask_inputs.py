@@ -11,13 +11,13 @@ import warnings
 import numpy as np
 from sklearn.utils.multiclass import type_of_target
 
-from ._split import Split, codes_of
+from ._split import PREFIT_NEEDS_VALIDATION, Split, codes_of
 from .influence._dask import is_dask_collection
 
 DASK_NEEDS_VALIDATION = (
-    "Dask inputs need validation data: pass X_val, y_val and sensitive_features_val "
-    "(rows held out from X, e.g. with dask_ml.model_selection.train_test_split); they "
-    "are gathered to the client."
+    "Validation data need X_val, y_val and sensitive_features_val together (they are "
+    "gathered to the client); without them a share validation_fraction of the Dask rows "
+    "is held out."
 )
 DASK_PIPELINE = (
     "A Pipeline cannot take Dask inputs; transform X first (e.g. with dask-ml) and pass "
@@ -61,15 +61,23 @@ def as_dask_array(values, rows=None, *, dtype=None):
 class DaskInputsMixin:
     """The Dask branch of :meth:`~BaseFairInfluence.fit` and of the predictions."""
 
-    def _dask_split(self, X, y, sensitive_features, sample_weight, validation, prefit):
+    def _dask_split(self, X, y, sensitive_features, sample_weight, validation, prefit, seed):
         """The validated :class:`Split` of a fit on Dask inputs (sets ``classes_``,
-        ``groups_``, ``n_features_in_`` and ``feature_names_in_``)."""
+        ``groups_``, ``n_features_in_`` and ``feature_names_in_``).
+
+        Without validation data, a random share ``validation_fraction`` of the
+        rows (each row drawn independently, from ``seed``) is held out and
+        gathered to the client; the rest train.
+        """
         import dask.array as da
 
         if self._pipeline_parts()[0] is not None:
             raise ValueError(DASK_PIPELINE)
-        if any(v is None for v in validation):
+        given = [v is not None for v in validation]
+        if any(given) and not all(given):
             raise ValueError(DASK_NEEDS_VALIDATION)
+        if prefit and not all(given):
+            raise ValueError(PREFIT_NEEDS_VALIDATION)
         X, s = self._dask_features(X, sensitive_features)
         self.n_features_in_ = X.shape[1]
         rows = X.chunks[0]
@@ -96,15 +104,26 @@ class DaskInputsMixin:
         weight = None
         if sample_weight is not None:
             weight = as_dask_array(sample_weight, rows, dtype=np.float64)
+        train_indices = None
+        if not all(given):  # hold out a random share of the rows
+            held = da.random.default_rng(seed).random(X.shape[0], chunks=(rows,))
+            held = (held < self.validation_fraction).persist()
+            validation = (X[held], y[held], s[held])
+            sizes = tuple(int(n) for n in _block_counts(~held))
+            X, y, y_codes, s = (_rows_where(a, ~held, sizes) for a in (X, y, y_codes, s))
+            if weight is not None:
+                weight = _rows_where(weight, ~held, sizes)
+            train_indices = da.flatnonzero(~held)
         X_val, y_val, s_val = (v.compute() if is_dask_collection(v) else v for v in validation)
-        X_val, _, s_val = self._split_sensitive(X_val, s_val, reset=False)
+        if all(given):  # held-out rows are validated rows of X already
+            X_val, _, s_val = self._split_sensitive(X_val, s_val, reset=False)
         y_val = self._encode_labels(y_val, "y_val")
         n_val = len(y_val)
         if X_val.shape[0] != n_val:
             raise ValueError(f"X_val has {X_val.shape[0]} rows but y_val has {n_val}.")
         g_val = codes_of(s_val, n_val, self.groups_)
         g_codes = s.map_blocks(_codes, names, dtype=np.int64)
-        return Split(None, X, y_codes, g_codes, weight, X_val, y_val, g_val)
+        return Split(train_indices, X, y_codes, g_codes, weight, X_val, y_val, g_val)
 
     def _dask_features(self, X, sensitive_features):
         """X as a float64 dask array (its sensitive column taken out) and the groups."""
@@ -163,3 +182,19 @@ def _delayed(function):
 def _codes(block, names):
     """Group codes of a block: positions in the sorted group names."""
     return np.searchsorted(names, np.asarray(block)).astype(np.int64)
+
+
+def _block_counts(mask):
+    """Number of True values in each block of a 1-d dask array."""
+    return mask.map_blocks(lambda b: np.array([b.sum()]), chunks=(1,), dtype=np.int64).compute()
+
+
+def _rows_where(values, mask, sizes):
+    """The rows of ``values`` where ``mask``, block by block, with known chunks."""
+    chunks = (sizes,) + tuple((n,) for n in values.shape[1:])
+    mask = mask if values.ndim == 1 else mask[:, None]
+    return values.map_blocks(_take, mask, chunks=chunks, dtype=values.dtype)
+
+
+def _take(block, mask):
+    return block[mask.reshape(-1)]

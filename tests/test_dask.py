@@ -188,11 +188,32 @@ def test_default_pooled_gaps_match_numpy(client, data, weighting):
     _assert_same_fit(local, remote, validation[0])
 
 
+def test_held_out_validation_on_dask(client, data):
+    """Without validation data a random share of the Dask rows is held out."""
+    X, y, s, _, _ = data
+    Xd, yd, sd = _as_dask(X, y, s, 700)
+    clf = FairIJClassifier(validation_fraction=0.25, random_state=0)
+    clf.fit(Xd, yd, sensitive_features=sd)
+    n_train = int(clf.train_indices_.compute().size)
+    assert 0.7 * len(y) < n_train < 0.8 * len(y)
+    assert clf.influences_.shape == (n_train,)
+    assert clf.fit_status_ == "edited"
+    # the same rows in memory give the same fit
+    train = clf.train_indices_.compute()
+    held = np.setdiff1d(np.arange(len(y)), train)
+    local = FairIJClassifier(clf.initial_estimator_, prefit=True).fit(
+        X[train], y[train], sensitive_features=s[train],
+        X_val=X[held], y_val=y[held], sensitive_features_val=s[held],
+    )  # fmt: skip
+    assert_allclose(np.asarray(clf.influences_), local.influences_, rtol=RTOL, atol=1e-12)
+    assert clf.lambda_ == pytest.approx(local.lambda_, rel=RTOL)
+
+
 @pytest.mark.parametrize(
     "change, message",
     [
         (dict(weighting="simjack"), "not available on Dask"),
-        (dict(prefit=False), "need validation data"),
+        (dict(), "trained on the X, y given"),
     ],
 )
 def test_clear_errors_on_dask(data, change, message):
@@ -200,7 +221,7 @@ def test_clear_errors_on_dask(data, change, message):
     params = dict(fairness=VALIDATION, prefit=True) | change
     clf = FairIJClassifier(model, **params)
     Xd, yd, sd = _as_dask(X, y, s, 1000)
-    if "validation" in message:
+    if "given" in message:  # a pre-trained model needs validation data
         with pytest.raises(ValueError, match=message):
             clf.fit(Xd, yd, sensitive_features=sd)
         return
