@@ -93,7 +93,8 @@ class FairIJClassifier(BaseFairInfluence):
         The weights of the rule at ``lambda_``; the edit estimates a refit with them.
     train_indices_ : ndarray of shape (n_train,) or None
         Rows of X the base model was trained on (all of them when validation data
-        are given; None for Dask inputs, which are all training rows).
+        are given). On Dask inputs, a dask array when a share was held out,
+        None when validation data are given.
     lambda_ : float
         Selected λ (summed over the steps of a multi-step path); λ grows with
         the size of the edit, and 0 is the unedited model.

@@ -94,7 +94,8 @@ drop_sensitive, random_state, verbose
     influences_ : ndarray of shape (n_train,)
         Influences of the last round.
     train_indices_ : ndarray of shape (n_train,) or None
-        None for Dask inputs (all rows train).
+        On Dask inputs, a dask array when a share was held out, None when
+        validation data are given.
     n_passes_ : int or None
         Passes over the training rows of the last influence step on Dask
         inputs (None in memory). The refits of a logistic regression on Dask
