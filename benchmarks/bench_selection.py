@@ -29,6 +29,7 @@ from skfair_ij import FairIJClassifier, MaxGap, MinGap, OneSE, WithinTolerance
 from skfair_ij.adapters import get_adapter
 from skfair_ij.datasets import load_adult, make_biased_classification
 from skfair_ij.metrics import demographic_parity_difference
+from skfair_ij.metrics._fairness import hard_gaps
 
 RULES = {
     "one_se (default)": OneSE(0.02),
@@ -67,12 +68,14 @@ def adult(attribute, seed):
 
 
 def test_path(clf, X, y, s):
-    """Test error and DP gap of every point of the path."""
+    """Test error, DP gap and the gap's standard error at every point of the path."""
     adapter = get_adapter(clf.initial_estimator_)
     positive = adapter.positive(torch.as_tensor(X), clf.path_thetas_)
     errors = (positive != (y == 1)).mean(1)
     gaps = np.array([demographic_parity_difference(y, p, sensitive_features=s) for p in positive])
-    return errors, gaps
+    codes = np.unique(s, return_inverse=True)[1]
+    se = np.array([hard_gaps(y == 1, p, codes)[1]["demographic_parity"] for p in positive])
+    return errors, gaps, se
 
 
 def evaluate(train, val, test):
@@ -84,7 +87,7 @@ def evaluate(train, val, test):
         )
     if clf.path_ is None:
         return None
-    errors, gaps = test_path(clf, Xt, yt, st)
+    errors, gaps, se = test_path(clf, Xt, yt, st)
     ref = int(np.argmin(clf.path_["lambda"]))
     rows = {}
     for name, rule in RULES.items():
@@ -92,8 +95,11 @@ def evaluate(train, val, test):
             warnings.simplefilter("ignore")
             k = rule.select(clf.path_, gap=clf.path_.gap, warn=False)
         same_error = errors <= errors[k] + 1e-12
+        regret = gaps[k] - gaps[same_error].min()
         rows[name] = {
-            "regret": gaps[k] - gaps[same_error].min(),
+            "regret": regret,
+            # in standard errors of the selected point's test gap (test noise)
+            "regret / SE": regret / max(se[k], 1e-12),
             "error cost": errors[k] - errors[ref],
             "test gap": gaps[k],
             "unedited gap": gaps[ref],
@@ -127,9 +133,12 @@ def main():
     print(per_data["regret"].round(3).to_string())
     print("\nmean test error cost against the unedited model")
     print(per_data["error cost"].round(3).to_string())
+    print("\nlargest regret in standard errors of the test gap")
+    print(table.groupby(["data", "rule"])["regret / SE"].max().unstack("rule").round(2).to_string())
     summary = table.groupby("rule").agg(
         regret_mean=("regret", "mean"),
         regret_max=("regret", "max"),
+        regret_se_max=("regret / SE", "max"),
         error_cost_mean=("error cost", "mean"),
         error_cost_max=("error cost", "max"),
         gap_mean=("test gap", "mean"),

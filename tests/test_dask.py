@@ -18,23 +18,14 @@ from skfair_ij.metrics import DemographicParity, EqualizedOdds
 
 da = pytest.importorskip("dask.array")
 dd = pytest.importorskip("dask.dataframe")
-distributed = pytest.importorskip("distributed")
 
 RTOL = 1e-8
 VALIDATION = DemographicParity(gap_data="validation")
 
 
-@pytest.fixture(scope="module")
-def client():
-    """A cluster of two worker processes of one thread each, for this module."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cluster = distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-    with distributed.Client(cluster) as client:
-        yield client
-    cluster.close()
+@pytest.fixture
+def client(dask_client):
+    return dask_client
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +87,7 @@ def test_dask_arrays_match_numpy(client, data, weighting, solver):
 
 
 def test_parquet_dataframe_matches_numpy(client, data, tmp_path):
+    pytest.importorskip("pyarrow")
     X, y, s, validation, model = data
     params = dict(fairness=VALIDATION, prefit=True)
     local = _fit(FairIJClassifier(model, **params), X, y, s, validation)
