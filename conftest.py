@@ -1,8 +1,9 @@
 """Collection settings shared by the tests and the doctests of the package."""
 
-import importlib.util
-
 # the Dask backend's examples need the optional extra ``dask``
 collect_ignore = []
-if importlib.util.find_spec("dask") is None or importlib.util.find_spec("distributed") is None:
+try:
+    import dask  # noqa: F401
+    import distributed  # noqa: F401
+except ImportError:
     collect_ignore.append("skfair_ij/influence/_dask.py")

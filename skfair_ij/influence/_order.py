@@ -2,6 +2,8 @@
 thresholds, the k-th largest values and the largest value below a threshold —
 a sort in memory, passes over the row blocks of a Dask array otherwise."""
 
+import operator
+
 import numpy as np
 
 from ._dask import _tree_sum, is_dask_collection
@@ -9,20 +11,26 @@ from ._dask import _tree_sum, is_dask_collection
 MAX_GATHER = 2**16  # values gathered to the client to finish an order statistic
 
 
-def count_above(key, thresholds, *, strict=True):
-    """``#(key > t)`` (``>=`` when not strict) for every threshold, one pass."""
+def _over_blocks(block, key, op=operator.add):
+    """``block(values)`` of an array in memory, or combined by ``op`` over the
+    blocks of a (persisted) dask array."""
+    if not is_dask_collection(key):
+        return block(np.asarray(key))
     import dask
 
+    parts = [dask.delayed(block)(b) for b in key.to_delayed(optimize_graph=False).ravel()]
+    return dask.compute(_tree_sum(parts, op))[0]
+
+
+def count_above(key, thresholds, *, strict=True):
+    """``#(key > t)`` (``>=`` when not strict) for every threshold, one pass."""
     t = np.asarray(thresholds, dtype=float)
 
     def block(values):
         values = np.sort(np.asarray(values))
         return len(values) - np.searchsorted(values, t, side="right" if strict else "left")
 
-    if not is_dask_collection(key):
-        return block(key)
-    parts = [dask.delayed(block)(b) for b in key.to_delayed(optimize_graph=False).ravel()]
-    return dask.compute(_tree_sum(parts))[0]
+    return _over_blocks(block, key)
 
 
 def kth_largest(key, ks, *, max_gather=MAX_GATHER, n_candidates=255):
@@ -76,8 +84,6 @@ def kth_largest(key, ks, *, max_gather=MAX_GATHER, n_candidates=255):
 
 def largest_below(key, values):
     """``max{key < v}`` for every v (−inf when none), one pass."""
-    import dask
-
     v = np.asarray(values, dtype=float)
 
     def block(block_values):
@@ -85,7 +91,4 @@ def largest_below(key, values):
         i = np.searchsorted(block_values, v, side="left")
         return np.where(i > 0, block_values[np.maximum(i - 1, 0)], -np.inf)
 
-    if not is_dask_collection(key):
-        return block(key)
-    parts = [dask.delayed(block)(b) for b in key.to_delayed(optimize_graph=False).ravel()]
-    return dask.compute(_tree_sum(parts, np.maximum))[0]
+    return _over_blocks(block, key, np.maximum)
