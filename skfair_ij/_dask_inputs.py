@@ -7,12 +7,13 @@ weights come back as dask arrays.
 """
 
 import warnings
+from functools import partial
 
 import numpy as np
 from sklearn.utils.multiclass import type_of_target
 
 from ._split import PREFIT_NEEDS_VALIDATION, Split, codes_of
-from .influence._dask import is_dask_collection
+from .influence._dask import is_dask_collection, model_lock
 
 DASK_NEEDS_VALIDATION = (
     "Validation data need X_val, y_val and sensitive_features_val together (they are "
@@ -154,7 +155,9 @@ class DaskInputsMixin:
 
     def _dask_blockwise(self, X, function, width=None, dtype=float):
         """``function`` (numpy rows -> values) applied to each block of Dask X:
-        a dask array of shape (N,) or (N, width)."""
+        a dask array of shape (N,) or (N, width). Blocks of a process predict
+        one at a time (a torch module's functional call is not thread-safe)."""
+        function = partial(_one_at_a_time, function)
         if hasattr(X, "map_partitions"):  # a dataframe: column names reach the model
             import dask.array as da
 
@@ -198,3 +201,8 @@ def _rows_where(values, mask, sizes):
 
 def _take(block, mask):
     return block[mask.reshape(-1)]
+
+
+def _one_at_a_time(function, block):
+    with model_lock(None):
+        return function(block)

@@ -229,6 +229,23 @@ def test_a_net_needs_to_be_pretrained_on_dask(data):
         _fit(FairIJClassifier(make_mlp(X.shape[1], 0)), *_as_dask(X, y, s, 1000), validation)
 
 
+def test_a_pretrained_net_is_edited_on_dask(client, data):
+    """A skorch net (float32), the default pooled gaps: the same edit as in memory."""
+    from skfair_ij.benchmark import make_mlp
+
+    X, y, s, validation, _ = data
+    net = make_mlp(X.shape[1], 0, max_epochs=3, n_hidden=16)
+    net.fit(X.astype(np.float32), y.astype(np.float32))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        local = _fit(FairIJClassifier(net, prefit=True), X, y, s, validation)
+        remote = _fit(FairIJClassifier(net, prefit=True), *_as_dask(X, y, s, 700), validation)
+    assert remote.lambda_ == pytest.approx(local.lambda_, rel=1e-4)
+    assert_allclose(np.asarray(remote.influences_), local.influences_, rtol=1e-4, atol=1e-6)
+    predicted = remote.predict(da.from_array(validation[0], chunks=400)).compute()
+    assert np.mean(predicted == local.predict(validation[0])) > 0.99
+
+
 def test_problem_passes_match_memory_for_a_net():
     """Autodiff products (a nonlinear logit) by blocks equal those in memory."""
     rng = np.random.default_rng(0)

@@ -22,9 +22,15 @@ NOT_ON_DASK = (
     "{what} is not available on Dask inputs; use weighting='ijack', 'fair_ij' or "
     "'drop_upweight', or pass the data in memory."
 )
-# torch's forward-mode AD has one global dual level: blocks differentiated by
-# autodiff run one at a time in a process (threads of a worker would clash)
-_AUTODIFF = threading.Lock()
+# blocks through a model's own forward run one at a time in a process: torch's
+# forward-mode AD has one global dual level, and a functional call of a module
+# swaps its parameters in place (threads of a worker would clash)
+_AUTODIFF = threading.RLock()
+
+
+def model_lock(jacobian_products):
+    """The lock of a block's work: none for a logit affine in θ (plain products)."""
+    return contextlib.nullcontext() if jacobian_products is not None else _AUTODIFF
 
 
 def is_dask_collection(x):

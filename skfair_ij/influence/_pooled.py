@@ -10,10 +10,15 @@ import numpy as np
 import torch
 
 from ..metrics._fairness import cell_counts
-from ._dask import _aligned_to, _settle, _shared, _tree_sum
+from ._dask import _aligned_to, _settle, _shared, _tree_sum, model_lock
 
 
 def _block_cell_sums(adapter, theta, X, y, groups, criterion, n_groups):
+    with model_lock(adapter.jacobian_products()):
+        return _cell_sums_of(adapter, theta, X, y, groups, criterion, n_groups)
+
+
+def _cell_sums_of(adapter, theta, X, y, groups, criterion, n_groups):
     from ._surrogates import _cell_sums
 
     dtype = theta.dtype
@@ -29,7 +34,8 @@ def _block_cell_sums(adapter, theta, X, y, groups, criterion, n_groups):
 
 
 def _block_counts(adapter, thetas, X, y, groups, n_groups):
-    positive = adapter.positive(np.asarray(X), thetas)  # (k, n) bool
+    with model_lock(adapter.jacobian_products()):
+        positive = adapter.positive(np.asarray(X), thetas)  # (k, n) bool
     return cell_counts(np.asarray(y) == 1, positive, np.asarray(groups), n_groups)
 
 
