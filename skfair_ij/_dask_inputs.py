@@ -105,6 +105,13 @@ class DaskInputsMixin:
         weight = None
         if sample_weight is not None:
             weight = as_dask_array(sample_weight, rows, dtype=np.float64)
+            if len(weight) != X.shape[0]:
+                raise ValueError(f"X has {X.shape[0]} rows but sample_weight has {len(weight)}.")
+            negative, total = da.compute((weight < 0).any(), weight.sum())
+            if negative:
+                raise ValueError("Negative values in sample_weight are not allowed.")
+            if total == 0:
+                raise ValueError("sample_weight is zero for every row.")
         train_indices = None
         if not all(given):  # hold out a random share of the rows
             held = da.random.default_rng(seed).random(X.shape[0], chunks=(rows,))

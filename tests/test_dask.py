@@ -221,6 +221,19 @@ def test_clear_errors_on_dask(data, change, message):
         _fit(clf, Xd, yd, sd, validation)
 
 
+def test_bad_sample_weight_on_dask(data):
+    X, y, s, validation, model = data
+    Xd, yd, sd = _as_dask(X, y, s, 1000)
+    clf = FairIJClassifier(model, prefit=True)
+    Xv, yv, sv = validation
+    for weights, message in ((-np.ones(len(y)), "Negative"), (np.zeros(len(y)), "zero")):
+        with pytest.raises(ValueError, match=message):
+            clf.fit(
+                Xd, yd, sensitive_features=sd, sample_weight=da.from_array(weights),
+                X_val=Xv, y_val=yv, sensitive_features_val=sv,
+            )  # fmt: skip
+
+
 def test_a_net_needs_to_be_pretrained_on_dask(data):
     from skfair_ij.benchmark import make_mlp
 
