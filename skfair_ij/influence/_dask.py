@@ -187,15 +187,7 @@ class DaskProblem(TrainingObjective):
         memory_budget=DEFAULT_MEMORY_BUDGET,
         logits=None,
     ):
-        self.theta = theta.detach()
-        self.device, self.dtype = theta.device, theta.dtype
-        self.n_samples, self.n_params = int(X.shape[0]), theta.numel()
-        self.l2_penalty = (
-            torch.zeros_like(self.theta)
-            if l2_penalty is None
-            else l2_penalty.to(self.device, self.dtype)
-        )
-        self.memory_budget = int(memory_budget)
+        self._set_model(theta, X.shape[0], l2_penalty, memory_budget)
         itemsize = torch.finfo(self.dtype).bits // 8
         # exact where a problem in memory would be: a linear model, or a Jacobian
         # small enough to cache

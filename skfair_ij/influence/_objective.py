@@ -20,6 +20,19 @@ class TrainingObjective:
     ``curvature_trace_sum``, ``hutchinson_sum`` and ``exact_trace``.
     """
 
+    def _set_model(self, theta, n_samples, l2_penalty, memory_budget):
+        """θ (its dtype and device are used throughout), N, ρ (zeros when None)
+        and the memory budget: what every backend holds."""
+        self.theta = theta.detach()
+        self.device, self.dtype = theta.device, theta.dtype
+        self.n_samples, self.n_params = int(n_samples), theta.numel()
+        self.l2_penalty = (
+            torch.zeros_like(self.theta)
+            if l2_penalty is None
+            else l2_penalty.to(self.device, self.dtype)
+        )
+        self.memory_budget = int(memory_budget)
+
     def host(self, values):
         """Per-row values (N,) or (N, k) as the estimators hold them: numpy."""
         return values.detach().cpu().numpy()

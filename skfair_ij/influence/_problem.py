@@ -92,18 +92,10 @@ class BinaryModelProblem(TrainingObjective):
         cache_jacobian=True,
     ):
         self.logit_fn = logit_fn
-        self.theta = theta.detach()
-        self.device, self.dtype = theta.device, theta.dtype
+        self._set_model(theta, len(X), l2_penalty, memory_budget)
         self.X = X
         self.y = y.to(self.dtype)
-        self.n_samples, self.n_params = len(X), theta.numel()
-        self.l2_penalty = (
-            torch.zeros_like(self.theta)
-            if l2_penalty is None
-            else l2_penalty.to(self.device, self.dtype)
-        )
         self.weight = None if weight is None else weight.to(self.dtype)
-        self.memory_budget = int(memory_budget)
         itemsize = torch.finfo(self.dtype).bits // 8
         # a chunk's Jacobian takes an eighth of the budget: vmap's temporaries take
         # a few times as much again, and a cached Jacobian may hold half of it
