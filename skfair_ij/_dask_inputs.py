@@ -117,7 +117,7 @@ class DaskInputsMixin:
             held = da.random.default_rng(seed).random(X.shape[0], chunks=(rows,))
             held = (held < self.validation_fraction).persist()
             validation = (X[held], y[held], s[held])
-            sizes = tuple(int(n) for n in _block_counts(~held))
+            sizes = tuple(int(n) for n in _true_per_block(~held))
             X, y, y_codes, s = (_rows_where(a, ~held, sizes) for a in (X, y, y_codes, s))
             if weight is not None:
                 weight = _rows_where(weight, ~held, sizes)
@@ -194,7 +194,7 @@ def _codes(block, names):
     return np.searchsorted(names, np.asarray(block)).astype(np.int64)
 
 
-def _block_counts(mask):
+def _true_per_block(mask):
     """Number of True values in each block of a 1-d dask array."""
     return mask.map_blocks(lambda b: np.array([b.sum()]), chunks=(1,), dtype=np.int64).compute()
 

@@ -16,7 +16,7 @@ import torch
 from .influence import threshold_parameter_changes
 from .influence._dask import is_dask_collection
 from .influence._order import count_above, kth_largest, largest_below
-from .weighting import similarity_product
+from .weighting import drop_upweight_weights, fair_ij_weights, similarity_product
 
 MIN_VALIDATION_CELL = 5  # validation rows a cell of the gap needs to be measured
 N_GRID = 30
@@ -91,9 +91,11 @@ class LambdaPath(Mapping):
         if self._weight_columns is not None:
             return self._weight_columns[:, index].copy()
         if "n_changed" in self._columns and is_dask_collection(self.influences):
-            lam = float(self["lambda"][index])  # the points with key > 1/λ change
-            changed = discrete_key(self.influences, self.rule) * lam > 1.0
-            return (1.0 + changed * np.sign(-self.influences)).astype(float)
+            # no sort on a cluster: the rule's own threshold form, |I| > 1/λ
+            rule_weights = (
+                drop_upweight_weights if self.rule == "drop_upweight" else fair_ij_weights
+            )
+            return rule_weights(self.influences, float(self["lambda"][index]))
         if "n_changed" in self._columns:
             return discrete_weights(self.influences, self.rule, self["n_changed"][index])
         step, local = int(self["step"][index]), float(self["lambda_step"][index])
@@ -252,6 +254,8 @@ def discrete_path(problem, curvature, influences, rule, lambdas):
     """
     upweight = rule == "drop_upweight"
     key = discrete_key(influences, rule)
+    if not is_dask_collection(key):  # sorted once for the order statistics below
+        key = np.sort(key)
     # thresholds instead of a sort, so that row blocks of a Dask array can be
     # counted and summed independently: a point changes weight when key > 1/λ
     if lambdas is None:

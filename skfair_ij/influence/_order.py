@@ -22,12 +22,18 @@ def _over_blocks(block, key, op=operator.add):
     return dask.compute(_tree_sum(parts, op))[0]
 
 
+def _sorted(values):
+    """``values`` in increasing order (no sort when they already are)."""
+    values = np.asarray(values)
+    return values if bool(np.all(values[:-1] <= values[1:])) else np.sort(values)
+
+
 def count_above(key, thresholds, *, strict=True):
     """``#(key > t)`` (``>=`` when not strict) for every threshold, one pass."""
     t = np.asarray(thresholds, dtype=float)
 
     def block(values):
-        values = np.sort(np.asarray(values))
+        values = _sorted(values)
         return len(values) - np.searchsorted(values, t, side="right" if strict else "left")
 
     return _over_blocks(block, key)
@@ -43,7 +49,7 @@ def kth_largest(key, ks, *, max_gather=MAX_GATHER, n_candidates=255):
     """
     ks = np.asarray(ks, dtype=np.int64)
     if not is_dask_collection(key):
-        ranked = np.sort(np.asarray(key))[::-1]
+        ranked = _sorted(key)[::-1]
         return ranked[ks - 1]
     import dask
 
@@ -87,7 +93,7 @@ def largest_below(key, values):
     v = np.asarray(values, dtype=float)
 
     def block(block_values):
-        block_values = np.sort(np.asarray(block_values))
+        block_values = _sorted(block_values)
         i = np.searchsorted(block_values, v, side="left")
         return np.where(i > 0, block_values[np.maximum(i - 1, 0)], -np.inf)
 

@@ -2,11 +2,14 @@
 
 import numpy as np
 
+from ..influence._dask import is_dask_collection
+
 WEIGHTING_RULES = ("fair_ij", "drop_upweight", "ijack", "simjack", "utility_constrained")
 
 
 def _check(influences, lam):
-    influences = np.asarray(influences, dtype=float)
+    if not is_dask_collection(influences):  # a dask array stays one (lazy weights)
+        influences = np.asarray(influences, dtype=float)
     if influences.ndim != 1:
         raise ValueError(f"influences must be 1-D, got shape {influences.shape}.")
     if not np.isfinite(lam) or lam < 0:
@@ -34,10 +37,9 @@ def fair_ij_weights(influences, lam):
     array([0., 1., 1.])
     """
     influences = _check(influences, lam)
-    w = np.ones_like(influences)
-    if lam > 0:
-        w[influences > 1.0 / lam] = 0.0
-    return w
+    if lam == 0:
+        return np.ones_like(influences)
+    return np.where(influences > 1.0 / lam, 0.0, 1.0)
 
 
 def drop_upweight_weights(influences, lam):
@@ -59,11 +61,9 @@ def drop_upweight_weights(influences, lam):
     array([0., 1., 2.])
     """
     influences = _check(influences, lam)
-    w = np.ones_like(influences)
-    if lam > 0:
-        w[influences > 1.0 / lam] = 0.0
-        w[influences < -1.0 / lam] = 2.0
-    return w
+    if lam == 0:
+        return np.ones_like(influences)
+    return np.where(influences > 1.0 / lam, 0.0, np.where(influences < -1.0 / lam, 2.0, 1.0))
 
 
 def ijack_weights(influences, lam):
