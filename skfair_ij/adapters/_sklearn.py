@@ -5,6 +5,7 @@ import scipy.sparse
 import torch
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 
+from ..influence._blas import AffineJacobian, matmul
 from ..influence._dask import minimize_logistic
 from ..influence._problem import PREDICT_CHUNK
 from ._base import ModelAdapter
@@ -138,7 +139,7 @@ class LinearModelAdapter(ModelAdapter):
             if X.layout == torch.sparse_csr and X.device.type == "cpu":
                 out = torch.from_numpy(_scipy_view(X) @ V[:p].numpy())
             else:
-                out = X @ V[:p]
+                out = matmul(X, V[:p])
             return out + V[p] if self.fit_intercept else out
 
         def vjp(X, U):
@@ -152,12 +153,12 @@ class LinearModelAdapter(ModelAdapter):
                 )
                 out = U.new_zeros((p, U.shape[1])).index_add_(0, col, val[:, None] * U[rows])
             else:
-                out = X.t() @ U
+                out = matmul(X.t(), U)
             if self.fit_intercept:
                 out = torch.cat([out, U.sum(0, keepdim=True)])
             return out
 
-        return jvp, vjp
+        return AffineJacobian(jvp, vjp, self.fit_intercept)
 
     def features(self, X):
         if scipy.sparse.issparse(X):
@@ -212,6 +213,7 @@ class LinearModelAdapter(ModelAdapter):
 
 
 SUPPORTED_SKLEARN = (LogisticRegression, SGDClassifier)
+GRAM_CUTOFF = 1e-12  # relative eigenvalue of ΘΘᵀ below which a direction is noise
 
 
 def _span(thetas, rtol=1e-10):
@@ -226,7 +228,9 @@ def _span(thetas, rtol=1e-10):
     if scale == 0:
         return thetas[:0], thetas.new_zeros((len(thetas), 0))
     evals, evecs = torch.linalg.eigh(thetas @ thetas.T)
-    keep = evals > evals[-1] * rtol**2
+    # the Gram eigenvalues are accurate to about eps · λ_max: smaller ones are
+    # rounding noise (a λ path θ̂ + λu has rank 2 whatever its length)
+    keep = evals > evals[-1] * GRAM_CUTOFF
     basis = torch.linalg.qr((evecs[:, keep].T @ thetas).T).Q.T
     coeff = thetas @ basis.T
     if float(torch.linalg.norm(thetas - coeff @ basis)) <= rtol * scale:

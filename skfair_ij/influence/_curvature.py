@@ -176,6 +176,7 @@ class Curvature:
             min(MAX_RECYCLED, problem.memory_budget // max(1, 8 * problem.n_params * itemsize))
         )
         self._recycled_P, self._recycled_AP = [], []
+        self._seeds = None  # (E, H E) of the problem's bias coordinates, kept for good
         if method == "exact":
             self._factorize()
         elif method == "diagonal":
@@ -219,6 +220,26 @@ class Curvature:
             self._recycled_P.pop(0)
             self._recycled_AP.pop(0)
 
+    def _seed(self):
+        """Deflation on the intercept: its coordinate vector e and ``H e``.
+
+        An intercept couples to the mean of every feature: with features not
+        centred (one-hot, counts, binary), H has a large outlying eigenvalue
+        and a poorly conditioned rest. Deflated on e, CG runs on the Schur
+        complement (the curvature of centred features) and needs several times
+        fewer iterations, for the price of one product.
+        """
+        coordinates = getattr(self.problem, "bias_coordinates", [])
+        if self._seeds is None and coordinates:
+            E = torch.zeros(
+                (self.problem.n_params, len(coordinates)),
+                dtype=self.problem.dtype,
+                device=self.problem.device,
+            )
+            E[coordinates, torch.arange(len(coordinates))] = 1.0
+            self._seeds = (E, self.matvec(E))
+        return [] if self._seeds is None else [self._seeds]
+
     def _recycled_guess(self, B):
         """Galerkin projection of ``H⁻¹ B`` on the recycled directions.
 
@@ -226,9 +247,11 @@ class Curvature:
         The small system is solved in float64 with a cut-off, since directions of
         different solves may be nearly dependent.
         """
-        if not self._recycled_P:
+        seeds = self._seed()
+        if not self._recycled_P and not seeds:
             return None, None, None
-        W, AW = torch.cat(self._recycled_P, 1), torch.cat(self._recycled_AP, 1)
+        W = torch.cat([s[0] for s in seeds] + self._recycled_P, 1)
+        AW = torch.cat([s[1] for s in seeds] + self._recycled_AP, 1)
         small = (W.T @ AW).double()
         small = (small + small.T) / 2
         evals, evecs = torch.linalg.eigh(small)

@@ -187,7 +187,7 @@ class DaskProblem(TrainingObjective):
         memory_budget=DEFAULT_MEMORY_BUDGET,
         logits=None,
     ):
-        self._set_model(theta, X.shape[0], l2_penalty, memory_budget)
+        self._set_model(theta, X.shape[0], l2_penalty, memory_budget, jacobian_products)
         itemsize = torch.finfo(self.dtype).bits // 8
         # exact where a problem in memory would be: a linear model, or a Jacobian
         # small enough to cache

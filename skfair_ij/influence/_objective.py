@@ -20,9 +20,9 @@ class TrainingObjective:
     ``curvature_trace_sum``, ``hutchinson_sum`` and ``exact_trace``.
     """
 
-    def _set_model(self, theta, n_samples, l2_penalty, memory_budget):
-        """θ (its dtype and device are used throughout), N, ρ (zeros when None)
-        and the memory budget: what every backend holds."""
+    def _set_model(self, theta, n_samples, l2_penalty, memory_budget, jacobian_products=None):
+        """θ (its dtype and device are used throughout), N, ρ (zeros when None),
+        the memory budget and the intercept: what every backend holds."""
         self.theta = theta.detach()
         self.device, self.dtype = theta.device, theta.dtype
         self.n_samples, self.n_params = int(n_samples), theta.numel()
@@ -32,6 +32,10 @@ class TrainingObjective:
             else l2_penalty.to(self.device, self.dtype)
         )
         self.memory_budget = int(memory_budget)
+        # coordinates of θ whose Jacobian column is 1 on every row (the intercept
+        # of a linear model): conjugate gradient is deflated on them
+        intercept = getattr(jacobian_products, "intercept", False)
+        self.bias_coordinates = [self.n_params - 1] if intercept else []
 
     def host(self, values):
         """Per-row values (N,) or (N, k) as the estimators hold them: numpy."""

@@ -16,6 +16,7 @@ import torch
 import torch.autograd.forward_ad as fwAD
 from torch.func import grad, vmap
 
+from ._blas import affine_gauss_newton, is_plain_cpu
 from ._grads import logistic_loss, logit_jacobian, per_sample_grads
 from ._objective import TrainingObjective
 
@@ -92,7 +93,7 @@ class BinaryModelProblem(TrainingObjective):
         cache_jacobian=True,
     ):
         self.logit_fn = logit_fn
-        self._set_model(theta, len(X), l2_penalty, memory_budget)
+        self._set_model(theta, len(X), l2_penalty, memory_budget, jacobian_products)
         self.X = X
         self.y = y.to(self.dtype)
         self.weight = None if weight is None else weight.to(self.dtype)
@@ -289,6 +290,15 @@ class BinaryModelProblem(TrainingObjective):
 
     def gauss_newton_sum(self, V):
         """``Σ_n s_n J_nᵀ J_n V`` for V (D, k), the data part of the product."""
+        intercept = getattr(self._linear, "intercept", None)
+        if intercept is not None and is_plain_cpu(self.X) and self.X.dtype == self.dtype:
+            return affine_gauss_newton(
+                self.X,
+                self.curvature,
+                V,
+                intercept=intercept,
+                chunk_rows=self.product_chunk_size,
+            )
         out = torch.zeros_like(V)
         for rows in self.chunks(self.product_chunk_size):
             out += self._gauss_newton_chunk(rows, V)
@@ -300,7 +310,7 @@ class BinaryModelProblem(TrainingObjective):
             J = self._jacobian[rows]
             return J.T @ (self.curvature[rows, None] * (J @ columns))
         if self._linear is not None:
-            jvp, vjp = self._linear
+            jvp, vjp = self._linear[:2]
             X = self._rows(rows)[0]
             return vjp(X, self.curvature[rows, None] * jvp(X, columns))
         if self._fused_products:
