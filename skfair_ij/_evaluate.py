@@ -3,7 +3,7 @@
 import numpy as np
 
 from .metrics._criteria import check_criterion
-from .metrics._fairness import cell_counts, gaps_from_counts, hard_gaps
+from .metrics._fairness import cell_counts, gaps_from_counts
 
 
 def evaluate_path(
@@ -44,69 +44,59 @@ def evaluate_path(
         ``val_positive_rate``; with ``pooled``, also ``pooled_gap`` and
         ``pooled_gap_se``.
     """
-    keys = [
-        "val_accuracy",
-        "val_gap",
-        "val_gap_se",
-        "val_demographic_parity",
-        "val_equalized_odds",
-        "val_positive_rate",
-    ]
-    if pooled is not None:
-        keys += ["pooled_gap", "pooled_gap_se"]
     fairness = check_criterion(fairness).name
-    records = {k: [] for k in keys}
     y_val = np.asarray(y_val)
     n_val = len(y_val)
-    groups = np.asarray(groups_val)
+    true_pos = y_val == 1
+    groups_val = np.asarray(groups_val)
     counted = hasattr(pooled, "counts")  # rows on Dask: cell counts by block sums
     if counted:
-        n_groups = max(int(np.max(groups_val)) + 1, pooled.n_groups)
-        val_codes = np.asarray(groups_val, dtype=np.int64)
-    elif pooled is not None:
-        X_extra, y_extra, groups_extra = pooled
-        true_all = np.concatenate([y_val, np.asarray(y_extra)]) == 1
-        groups = np.concatenate([groups, np.asarray(groups_extra)])
-        pred_all = np.empty(len(groups), dtype=bool)
-    codes = np.unique(groups, return_inverse=True)[1].reshape(-1)
-    true_pos = y_val == 1
-    block = max(1, int(block_bytes) // max(1, len(groups)))
+        val_codes = groups_val.astype(np.int64)
+        n_groups = max(int(val_codes.max()) + 1, pooled.n_groups)
+    else:
+        extra_groups = [] if pooled is None else [np.asarray(pooled[2])]
+        codes = np.unique(np.concatenate([groups_val, *extra_groups]), return_inverse=True)[1]
+        codes = codes.reshape(-1)
+        val_codes, extra_codes, n_groups = codes[:n_val], codes[n_val:], int(codes.max()) + 1
+        if pooled is not None:
+            X_extra, extra_true = pooled[0], np.asarray(pooled[1]) == 1
+    columns = {k: [] for k in ("val_accuracy", "val_positive_rate", "val_gap", "val_gap_se")}
+    columns.update({k: [] for k in ("val_demographic_parity", "val_equalized_odds")})
+    if pooled is not None:
+        columns.update(pooled_gap=[], pooled_gap_se=[])
+    block = max(1, int(block_bytes) // max(1, n_val + (0 if pooled is None else len(codes))))
     for start in range(0, len(thetas), block):
         chunk = thetas[start : start + block]
         positive = np.asarray(predict_positive(X_val, chunk), dtype=bool).reshape(len(chunk), -1)
+        # every point of the block in one pass: (k, G, 2, 2) counts, then the gaps
+        val_counts = cell_counts(true_pos, positive, val_codes, n_groups)
+        gaps, standard_errors = gaps_from_counts(val_counts)
         accuracy = (positive == true_pos).mean(1)
-        wanted = np.ones(len(chunk), dtype=bool)
-        if min_accuracy is not None:
-            wanted = accuracy >= min_accuracy
-        extra = None
-        if pooled is not None and wanted.any():
-            picked = np.flatnonzero(wanted)
+        columns["val_accuracy"].append(accuracy)
+        columns["val_positive_rate"].append(positive.mean(1))
+        columns["val_gap"].append(gaps[fairness])
+        columns["val_gap_se"].append(standard_errors[fairness])
+        columns["val_demographic_parity"].append(gaps["demographic_parity"])
+        columns["val_equalized_odds"].append(gaps["equalized_odds"])
+        if pooled is None:
+            continue
+        pooled_gap, pooled_se = np.full(len(chunk), np.nan), np.full(len(chunk), np.nan)
+        picked = np.flatnonzero(
+            np.ones(len(chunk), dtype=bool) if min_accuracy is None else accuracy >= min_accuracy
+        )
+        if len(picked):
             subset = chunk[picked] if hasattr(chunk, "dim") else [chunk[i] for i in picked]
             if counted:
-                extra = dict(zip(picked, pooled.counts(subset), strict=True))
+                extra = np.asarray(pooled.counts(subset))
+                extra = np.pad(extra, [(0, 0), (0, n_groups - extra.shape[1]), (0, 0), (0, 0)])
             else:
-                extra = dict(zip(picked, predict_positive(X_extra, subset), strict=True))
-        for j, y_pred in enumerate(positive):
-            gaps, standard_errors = hard_gaps(true_pos, y_pred, codes[:n_val])
-            records["val_accuracy"].append(float(accuracy[j]))
-            records["val_gap"].append(gaps[fairness])
-            records["val_gap_se"].append(standard_errors[fairness])
-            records["val_demographic_parity"].append(gaps["demographic_parity"])
-            records["val_equalized_odds"].append(gaps["equalized_odds"])
-            records["val_positive_rate"].append(float(np.mean(y_pred)))
-            if pooled is None:
-                continue
-            if extra is None or j not in extra:
-                records["pooled_gap"].append(np.nan)
-                records["pooled_gap_se"].append(np.nan)
-                continue
-            if counted:
-                counts = extra[j] + cell_counts(true_pos, y_pred, val_codes, n_groups)
-                gaps, standard_errors = gaps_from_counts(counts)
-            else:
-                pred_all[:n_val] = y_pred
-                pred_all[n_val:] = extra[j]
-                gaps, standard_errors = hard_gaps(true_all, pred_all, codes)
-            records["pooled_gap"].append(gaps[fairness])
-            records["pooled_gap_se"].append(standard_errors[fairness])
-    return {k: np.asarray(v) for k, v in records.items()}
+                extra_positive = np.asarray(predict_positive(X_extra, subset), dtype=bool)
+                extra = cell_counts(
+                    extra_true, extra_positive.reshape(len(picked), -1), extra_codes, n_groups
+                )
+            gaps, standard_errors = gaps_from_counts(val_counts[picked] + extra)
+            pooled_gap[picked] = gaps[fairness]
+            pooled_se[picked] = standard_errors[fairness]
+        columns["pooled_gap"].append(pooled_gap)
+        columns["pooled_gap_se"].append(pooled_se)
+    return {k: np.concatenate(v) if v else np.empty(0, dtype=float) for k, v in columns.items()}

@@ -175,3 +175,31 @@ def test_hard_gaps_equal_public_metrics(seed):
     for name, metric in METRICS.items():
         expected = metric(y_true, y_pred, sensitive_features=groups)
         assert gaps[name] == pytest.approx(expected, abs=1e-12)
+
+
+def test_gaps_of_many_predictions_at_once():
+    """The λ path scores all its points with one call on (k, G, 2, 2) counts:
+    the same gaps and standard errors as one call per point, including a
+    group without positives (no TPR) and a group with no rows at all."""
+    from skfair_ij.metrics._fairness import cell_counts, gaps_from_counts
+
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0, 3, 400)
+    true_pos = rng.uniform(size=400) < 0.4
+    true_pos[codes == 2] = False  # group 2: TPR undefined
+    positive = rng.uniform(size=(6, 400)) < np.linspace(0.1, 0.9, 6)[:, None]
+    positive[0] = False  # a point with no positive prediction
+    counts = cell_counts(true_pos, positive, codes, n_groups=4)  # group 3: empty
+    gaps, errors = gaps_from_counts(counts)
+    for j in range(6):
+        one_gaps, one_errors = gaps_from_counts(counts[j])
+        for name in one_gaps:
+            assert gaps[name][j] == pytest.approx(one_gaps[name], abs=1e-15)
+            assert errors[name][j] == pytest.approx(one_errors[name], abs=1e-15)
+    # against the public metrics, point by point
+    from skfair_ij.metrics._fairness import METRICS
+
+    for j in range(6):
+        for name, metric in METRICS.items():
+            expected = metric(true_pos, positive[j], sensitive_features=codes)
+            assert gaps[name][j] == pytest.approx(expected, abs=1e-12)

@@ -260,24 +260,34 @@ def cell_counts(true_pos, pred_pos, codes, n_groups=None):
 
 
 def gaps_from_counts(counts):
-    """The gaps and standard errors of :func:`hard_gaps` from cell counts (G, 2, 2)."""
-    all_rows, positives = counts.sum((1, 2)), counts[:, :, 1].sum(1)
-    errors = counts[:, 1, 0] + counts[:, 0, 1]
+    """The gaps and standard errors of :func:`hard_gaps` from cell counts.
+
+    ``counts`` is (G, 2, 2), giving floats, or (k, G, 2, 2) for k predictions
+    at once, giving arrays of shape (k,) (one vectorised pass for a whole
+    λ path).
+    """
+    counts = np.asarray(counts)
+    single = counts.ndim == 3
+    c = counts[None] if single else counts
+    all_rows, positives = c.sum((2, 3)), c[:, :, :, 1].sum(2)
+    errors = c[:, :, 1, 0] + c[:, :, 0, 1]
     terms = {}  # (gap, variance) of each rate compared between groups
     for name, hits, totals in (
         ("selection", positives, all_rows),
-        ("tpr", counts[:, 1, 1], counts[:, 1].sum(1)),
-        ("fpr", counts[:, 0, 1], counts[:, 0].sum(1)),
+        ("tpr", c[:, :, 1, 1], c[:, :, 1].sum(2)),
+        ("fpr", c[:, :, 0, 1], c[:, :, 0].sum(2)),
         ("error", errors, all_rows),
     ):
-        defined = totals > 0
-        rates, sizes = hits[defined] / totals[defined], totals[defined]
-        if len(rates) < 2:
-            terms[name] = (0.0, 0.0)
-            continue
-        hi, lo = np.argmax(rates), np.argmin(rates)
-        variance = sum(rates[k] * (1 - rates[k]) / sizes[k] for k in (hi, lo))
-        terms[name] = (float(rates[hi] - rates[lo]), float(variance))
+        defined = totals > 0  # groups with rows in the rate's denominator
+        rates = hits / np.maximum(totals, 1)
+        hi = np.argmax(np.where(defined, rates, -np.inf), axis=1)[:, None]
+        lo = np.argmin(np.where(defined, rates, np.inf), axis=1)[:, None]
+        compared = defined.sum(1) >= 2
+        r_hi, r_lo = np.take_along_axis(rates, hi, 1)[:, 0], np.take_along_axis(rates, lo, 1)[:, 0]
+        n_hi = np.take_along_axis(totals, hi, 1)[:, 0]
+        n_lo = np.take_along_axis(totals, lo, 1)[:, 0]
+        variance = r_hi * (1 - r_hi) / np.maximum(n_hi, 1) + r_lo * (1 - r_lo) / np.maximum(n_lo, 1)
+        terms[name] = (np.where(compared, r_hi - r_lo, 0.0), np.where(compared, variance, 0.0))
     criteria = {
         "demographic_parity": ("selection",),
         "equalized_odds": ("tpr", "fpr"),
@@ -285,7 +295,10 @@ def gaps_from_counts(counts):
         "error_rate": ("error",),
     }
     gaps = {c: sum(terms[t][0] for t in ts) for c, ts in criteria.items()}
-    errors = {c: float(np.sqrt(sum(terms[t][1] for t in ts))) for c, ts in criteria.items()}
+    errors = {c: np.sqrt(sum(terms[t][1] for t in ts)) for c, ts in criteria.items()}
+    if single:
+        gaps = {c: float(v[0]) for c, v in gaps.items()}
+        errors = {c: float(v[0]) for c, v in errors.items()}
     return gaps, errors
 
 
