@@ -96,6 +96,9 @@ def influence_path(model, split, settings, *, sample_weight=None):
         None if on_dask and X_t is X_train_t else torch.as_tensor(adapter.decision_function(X_t))
         for X_t in (X_train_t, X_val_t)
     ]
+    for X_t, logits in zip((X_train_t, X_val_t), fitted_logits, strict=True):
+        if logits is not None:  # the path's evaluation starts from them
+            adapter.remember_logits(X_t, adapter.theta, logits)
     value_data, extra, min_accuracy = None, None, None
     if criterion.gap_data == "pooled" and on_dask:  # the training rows by block sums
         extra = value_data = PooledRows(adapter, X_train_t, y_train, split.g_train)

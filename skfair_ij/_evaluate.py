@@ -64,7 +64,8 @@ def evaluate_path(
     columns.update({k: [] for k in ("val_demographic_parity", "val_equalized_odds")})
     if pooled is not None:
         columns.update(pooled_gap=[], pooled_gap_se=[])
-    block = max(1, int(block_bytes) // max(1, n_val + (0 if pooled is None else len(codes))))
+    n_extra = 0 if pooled is None or counted else len(extra_codes)
+    block = max(1, int(block_bytes) // max(1, n_val + n_extra))
     for start in range(0, len(thetas), block):
         chunk = thetas[start : start + block]
         positive = np.asarray(predict_positive(X_val, chunk), dtype=bool).reshape(len(chunk), -1)

@@ -88,3 +88,23 @@ def test_span_of_a_path_has_rank_two():
     # a genuinely higher rank is kept
     more = torch.randn(5, 501, dtype=torch.float64, generator=gen)
     assert _span(more)[0].shape == (5, 501)
+
+
+def test_path_predictions_from_the_known_logits():
+    """With the fitted logits remembered, the predictions along θ̂ + λu need
+    one product with X (the direction's); they equal one forward pass per point."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(500, 6)), rng.integers(0, 2, 500)
+    adapter = get_adapter(LogisticRegression().fit(X, y))
+    X_t = adapter.to_tensor(X)
+    adapter.remember_logits(X_t, adapter.theta, adapter.decision_function(X_t))
+    u = torch.as_tensor(rng.normal(size=7))
+    thetas = adapter.theta[None, :] + torch.linspace(0, 2, 9, dtype=torch.float64)[:, None] * u
+    expected = np.stack([adapter.decision_function(X_t, t) > 0 for t in thetas])
+    np.testing.assert_array_equal(adapter.positive(X_t, thetas), expected)
+    basis = adapter._spans[id(X_t)][1]
+    assert basis.shape == (2, 7)  # θ̂'s direction (logits known) and one more
+    # a point outside the span: a new basis, still exact
+    other = torch.as_tensor(rng.normal(size=(2, 7)))
+    expected = np.stack([adapter.decision_function(X_t, t) > 0 for t in other])
+    np.testing.assert_array_equal(adapter.positive(X_t, other), expected)

@@ -179,6 +179,10 @@ class ModelAdapter:
             **kwargs,
         )
 
+    def remember_logits(self, X, theta, logits):
+        """Logits of X at θ already computed (the fitted model's), for
+        :meth:`positive` to reuse; a no-op unless an adapter can."""
+
     def positive(self, X, thetas):
         """Which rows of X each parameter vector predicts positive (logit > 0),
         bool (k, n). Linear models override it with one product per row chunk."""

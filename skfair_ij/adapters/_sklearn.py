@@ -70,6 +70,7 @@ class LinearModelAdapter(ModelAdapter):
         self.theta = torch.as_tensor(np.concatenate(parts), dtype=self.dtype)
         self.n_unpenalised = int(self.fit_intercept)
         self._spans = {}  # id(X) -> (X, basis, [X, 1] basisᵀ) of the last span seen
+        self._known = {}  # id(X) -> (X, θ, [X, 1] θ): logits computed elsewhere
 
     @classmethod
     def fit_on_dask(cls, model, X, y, sample_weight, classes):
@@ -99,7 +100,7 @@ class LinearModelAdapter(ModelAdapter):
     def __getstate__(self):
         # the predictions kept for the path's evaluation stay where they are
         # (a problem on a Dask cluster ships the adapter to the workers)
-        return {**self.__dict__, "_spans": {}}
+        return {**self.__dict__, "_spans": {}, "_known": {}}
 
     def _penalty_strength(self):
         """Return ``(coef_strength_times_N, is_per_sample_scaled)``."""
@@ -187,23 +188,49 @@ class LinearModelAdapter(ModelAdapter):
             if float(torch.linalg.norm(thetas - coeff @ basis)) > 1e-10 * scale:
                 cached = None
         if cached is None or cached[0] is not X:
-            basis, coeff = _span(thetas)  # thetas ≈ coeff @ basis
-            rows = self.to_tensor(X)
-            with torch.no_grad():
-                Z = torch.cat(
-                    [
-                        self.jacobian_products()[0](
-                            rows[start : start + PREDICT_CHUNK].to(self.device), basis.T
-                        )
-                        for start in range(0, len(rows), PREDICT_CHUNK)
-                    ]
-                )  # (n, r)
+            basis, coeff, Z = self._span_logits(X, thetas)
             self._spans[id(X)] = (X, basis, Z)
         out = np.empty((len(thetas), len(Z)), dtype=bool)
         for start in range(0, len(Z), PREDICT_CHUNK):
             chunk = Z[start : start + PREDICT_CHUNK]
             out[:, start : start + len(chunk)] = (coeff @ chunk.T > 0).cpu().numpy()
         return out
+
+    def remember_logits(self, X, theta, logits):
+        theta = torch.as_tensor(theta).detach().to(self.device, self.dtype)
+        logits = torch.as_tensor(logits).to(self.device, self.dtype).reshape(-1, 1)
+        if float(theta.norm()) > 0:
+            self._known[id(X)] = (X, theta, logits)
+
+    def _span_logits(self, X, thetas):
+        """An orthonormal basis B of the span of ``thetas``, their coordinates C
+        and ``[X, 1] Bᵀ``. When the logits of X at some θ₀ are known (the fitted
+        model's), θ₀'s direction is the basis's first vector and its logits are
+        reused: a λ path θ̂ + λu then costs one product with X, not two."""
+        known = self._known.get(id(X))
+        if known is not None and known[0] is not X:
+            known = None
+        head, head_logits = thetas[:0], thetas.new_zeros((X.shape[0], 0))
+        rest = thetas
+        if known is not None:
+            norm = known[1].norm()
+            head, head_logits = (known[1] / norm)[None, :], known[2] / norm
+            rest = thetas - (thetas @ head.T) @ head  # the part orthogonal to θ₀
+        basis = thetas[:0]
+        if float(rest.norm()) > 1e-12 * float(thetas.norm()):
+            basis, _ = _span(rest)
+        if len(head) and len(basis):  # orthogonal to θ₀ up to rounding: make it exact
+            basis = torch.linalg.qr((basis - (basis @ head.T) @ head).T).Q.T
+        rows = self.to_tensor(X)
+        jvp = self.jacobian_products()[0]
+        with torch.no_grad():
+            parts = [
+                jvp(rows[start : start + PREDICT_CHUNK].to(self.device), basis.T)
+                for start in range(0, len(rows), PREDICT_CHUNK)
+            ]
+        rest_logits = torch.cat(parts) if len(basis) and parts else head_logits[:, :0]
+        basis = torch.cat([head, basis])
+        return basis, thetas @ basis.T, torch.cat([head_logits, rest_logits], 1)
 
     def _write_parameters(self, model, theta):
         theta = theta.cpu().numpy().astype(model.coef_.dtype)

@@ -17,10 +17,20 @@ MAX_GEMV_COLUMNS = 4  # up to this many columns: one matrix-vector product each
 
 
 def _plain_cpu(*tensors):
+    """Dense CPU tensors with storage numpy can view (not inside torch.func's
+    transforms, not carrying gradients)."""
     return all(
-        t.device.type == "cpu" and t.layout == torch.strided and not t.requires_grad
+        t.device.type == "cpu"
+        and t.layout == torch.strided
+        and not t.requires_grad
+        and not _is_wrapped(t)
         for t in tensors
     )
+
+
+def _is_wrapped(tensor):
+    check = getattr(torch._C._functorch, "is_functorch_wrapped_tensor", None)
+    return bool(check(tensor)) if check is not None else False
 
 
 def matmul(A, B):
