@@ -250,13 +250,22 @@ def cell_counts(true_pos, pred_pos, codes, n_groups=None):
     ``pred_pos`` may be (k, n) for k predictions at once, giving (k, G, 2, 2)."""
     codes = np.asarray(codes, dtype=np.int64)
     n_groups = int(codes.max()) + 1 if n_groups is None else int(n_groups)
-    pred = np.asarray(pred_pos, dtype=np.int64)
-    cells = codes * 4 + np.asarray(true_pos, dtype=np.int64) * 2 + pred
+    pred = np.asarray(pred_pos)
+    base = codes * 2 + np.asarray(true_pos, dtype=np.int64)  # (group, label) cell
+    totals = np.bincount(base, minlength=2 * n_groups)
     if pred.ndim == 1:
-        return np.bincount(cells, minlength=4 * n_groups).reshape(-1, 2, 2)
-    offsets = (np.arange(len(pred)) * 4 * n_groups)[:, None]
-    flat = np.bincount((cells + offsets).ravel(), minlength=len(pred) * 4 * n_groups)
-    return flat.reshape(len(pred), n_groups, 2, 2)
+        positives = np.bincount(base, weights=pred.astype(float), minlength=2 * n_groups)
+    else:
+        # rows sorted by cell once, then one segment sum per non-empty cell
+        order = np.argsort(base, kind="stable")
+        present = np.flatnonzero(totals)
+        starts = np.concatenate([[0], np.cumsum(totals)[:-1]])[present]
+        positives = np.zeros((len(pred), 2 * n_groups), dtype=np.int64)
+        if len(present):
+            positives[:, present] = np.add.reduceat(pred[:, order], starts, axis=1, dtype=np.int64)
+    positives = np.rint(positives).astype(np.int64)  # (bincount's weights are floats)
+    counts = np.stack([totals - positives, positives], axis=-1)
+    return counts.reshape(*pred.shape[:-1], n_groups, 2, 2)
 
 
 def gaps_from_counts(counts):
