@@ -3,7 +3,7 @@
 import numpy as np
 
 from .metrics._criteria import check_criterion
-from .metrics._fairness import cell_counts, gaps_from_counts
+from .metrics._fairness import Cells, gaps_from_counts
 
 
 def evaluate_path(
@@ -59,18 +59,20 @@ def evaluate_path(
         codes = codes.reshape(-1)
         val_codes, extra_codes, n_groups = codes[:n_val], codes[n_val:], int(codes.max()) + 1
         if pooled is not None:
-            X_extra, extra_true = pooled[0], np.asarray(pooled[1]) == 1
+            X_extra = pooled[0]
+            extra_cells = Cells(np.asarray(pooled[1]) == 1, extra_codes, n_groups)
     columns = {k: [] for k in ("val_accuracy", "val_positive_rate", "val_gap", "val_gap_se")}
     columns.update({k: [] for k in ("val_demographic_parity", "val_equalized_odds")})
     if pooled is not None:
         columns.update(pooled_gap=[], pooled_gap_se=[])
+    val_cells = Cells(true_pos, val_codes, n_groups)  # rows sorted by cell once
     n_extra = 0 if pooled is None or counted else len(extra_codes)
     block = max(1, int(block_bytes) // max(1, n_val + n_extra))
     for start in range(0, len(thetas), block):
         chunk = thetas[start : start + block]
         positive = np.asarray(predict_positive(X_val, chunk), dtype=bool).reshape(len(chunk), -1)
         # every point of the block in one pass: (k, G, 2, 2) counts, then the gaps
-        val_counts = cell_counts(true_pos, positive, val_codes, n_groups)
+        val_counts = val_cells.counts(positive)
         gaps, standard_errors = gaps_from_counts(val_counts)
         accuracy = (positive == true_pos).mean(1)
         columns["val_accuracy"].append(accuracy)
@@ -92,9 +94,7 @@ def evaluate_path(
                 extra = np.pad(extra, [(0, 0), (0, n_groups - extra.shape[1]), (0, 0), (0, 0)])
             else:
                 extra_positive = np.asarray(predict_positive(X_extra, subset), dtype=bool)
-                extra = cell_counts(
-                    extra_true, extra_positive.reshape(len(picked), -1), extra_codes, n_groups
-                )
+                extra = extra_cells.counts(extra_positive.reshape(len(picked), -1))
             gaps, standard_errors = gaps_from_counts(val_counts[picked] + extra)
             pooled_gap[picked] = gaps[fairness]
             pooled_se[picked] = standard_errors[fairness]

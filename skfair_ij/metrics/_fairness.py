@@ -248,24 +248,43 @@ def hard_gaps(true_pos, pred_pos, codes):
 def cell_counts(true_pos, pred_pos, codes, n_groups=None):
     """Counts of every (group, true label, predicted label) cell, (G, 2, 2);
     ``pred_pos`` may be (k, n) for k predictions at once, giving (k, G, 2, 2)."""
-    codes = np.asarray(codes, dtype=np.int64)
-    n_groups = int(codes.max()) + 1 if n_groups is None else int(n_groups)
-    pred = np.asarray(pred_pos)
-    base = codes * 2 + np.asarray(true_pos, dtype=np.int64)  # (group, label) cell
-    totals = np.bincount(base, minlength=2 * n_groups)
-    if pred.ndim == 1:
-        positives = np.bincount(base, weights=pred.astype(float), minlength=2 * n_groups)
-    else:
-        # rows sorted by cell once, then one segment sum per non-empty cell
-        order = np.argsort(base, kind="stable")
-        present = np.flatnonzero(totals)
-        starts = np.concatenate([[0], np.cumsum(totals)[:-1]])[present]
-        positives = np.zeros((len(pred), 2 * n_groups), dtype=np.int64)
-        if len(present):
-            positives[:, present] = np.add.reduceat(pred[:, order], starts, axis=1, dtype=np.int64)
-    positives = np.rint(positives).astype(np.int64)  # (bincount's weights are floats)
-    counts = np.stack([totals - positives, positives], axis=-1)
-    return counts.reshape(*pred.shape[:-1], n_groups, 2, 2)
+    return Cells(true_pos, codes, n_groups).counts(pred_pos)
+
+
+class Cells:
+    """The (group, true label) cell of every row, sorted once, to count the
+    predictions of many parameter vectors (:func:`cell_counts`)."""
+
+    def __init__(self, true_pos, codes, n_groups=None):
+        codes = np.asarray(codes, dtype=np.int64)
+        self.n_groups = int(codes.max()) + 1 if n_groups is None else int(n_groups)
+        self.base = codes * 2 + np.asarray(true_pos, dtype=np.int64)
+        self.totals = np.bincount(self.base, minlength=2 * self.n_groups)
+        self._order = None
+
+    def _sorted(self):
+        if self._order is None:  # small integer keys: numpy's stable sort is a radix sort
+            keys = self.base.astype(np.int16) if 2 * self.n_groups < 2**15 else self.base
+            self._order = np.argsort(keys, kind="stable")
+            self._present = np.flatnonzero(self.totals)
+            self._starts = np.concatenate([[0], np.cumsum(self.totals)[:-1]])[self._present]
+        return self._order, self._present, self._starts
+
+    def counts(self, pred_pos):
+        pred = np.asarray(pred_pos)
+        size = 2 * self.n_groups
+        if pred.ndim == 1:
+            positives = np.bincount(self.base, weights=pred.astype(float), minlength=size)
+            positives = np.rint(positives).astype(np.int64)
+        else:  # one segment sum per non-empty cell, over rows sorted by cell
+            order, present, starts = self._sorted()
+            positives = np.zeros((len(pred), size), dtype=np.int64)
+            if len(present):
+                positives[:, present] = np.add.reduceat(
+                    pred[:, order], starts, axis=1, dtype=np.int64
+                )
+        counts = np.stack([self.totals - positives, positives], axis=-1)
+        return counts.reshape(*pred.shape[:-1], self.n_groups, 2, 2)
 
 
 def gaps_from_counts(counts):
