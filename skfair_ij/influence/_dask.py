@@ -10,6 +10,7 @@ factor, the path and the selection stay on the client.
 
 import contextlib
 import operator
+import sys
 import threading
 
 import numpy as np
@@ -34,12 +35,12 @@ def model_lock(jacobian_products):
 
 
 def is_dask_collection(x):
-    """Whether x is a Dask collection (False when Dask is not installed)."""
-    try:
-        import dask
-    except ImportError:  # pragma: no cover - dask is an optional extra
-        return False
-    return dask.is_dask_collection(x)
+    """Whether x is a Dask collection (False when Dask is not installed).
+
+    Dask is not imported for the question (its import takes a few tenths of a
+    second): a Dask collection exists only once Dask has been imported."""
+    dask = sys.modules.get("dask")
+    return dask is not None and bool(dask.is_dask_collection(x))
 
 
 class BlockKernel:
