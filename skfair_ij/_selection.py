@@ -246,7 +246,9 @@ def _outcome(path, index, tolerance, *, max_gap=None, gap="val_gap"):
         return "target_not_reached", (
             f"No point of the path within the accuracy tolerance ({tolerance}) reaches "
             f"max_gap={max_gap}: the closest has a validation gap of {g:.4f} "
-            f"(unedited: {g0:.4f}). Raise tolerance or max_gap."
+            f"(unedited: {g0:.4f}). Raise tolerance or max_gap, or follow the path "
+            "further with refits: FairReweighter(..., n_rounds=k) linearises again at "
+            "each of k weighted refits."
         )
     if lams[index] > 0:
         return "edited", ""
