@@ -23,13 +23,15 @@ def _plain_cpu(*tensors):
         t.device.type == "cpu"
         and t.layout == torch.strided
         and not t.requires_grad
+        and not (t.is_conj() or t.is_neg())  # lazy views numpy cannot share
         and not _is_wrapped(t)
         for t in tensors
     )
 
 
 def _is_wrapped(tensor):
-    check = getattr(torch._C._functorch, "is_functorch_wrapped_tensor", None)
+    functorch = getattr(torch._C, "_functorch", None)
+    check = getattr(functorch, "is_functorch_wrapped_tensor", None)
     return bool(check(tensor)) if check is not None else False
 
 
