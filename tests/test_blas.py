@@ -108,3 +108,33 @@ def test_path_predictions_from_the_known_logits():
     other = torch.as_tensor(rng.normal(size=(2, 7)))
     expected = np.stack([adapter.decision_function(X_t, t) > 0 for t in other])
     np.testing.assert_array_equal(adapter.positive(X_t, other), expected)
+
+
+def test_jacobi_preconditioning_for_rare_one_hot_levels():
+    """One-hot levels of very different frequencies spread diag(H): CG is then
+    preconditioned by it (fewer iterations, the same solution); features of one
+    scale are not (Jacobi would cost an iteration there)."""
+    rng = np.random.default_rng(0)
+    n, levels = 6000, 12
+    frequencies = np.geomspace(1, 200, levels)
+    codes = rng.choice(levels, size=(n, 4), p=frequencies / frequencies.sum())
+    X = np.concatenate([np.eye(levels)[codes[:, j]] for j in range(4)], axis=1)
+    y = (X @ rng.normal(size=X.shape[1]) + rng.normal(size=n) > 0).astype(int)
+    problem = get_adapter(LogisticRegression().fit(X, y)).make_problem(X, y)
+    b = torch.as_tensor(rng.normal(size=problem.n_params))
+    preconditioned = CG(tol=1e-3).curvature(problem, 0.0)
+    x = preconditioned.solve(b)
+    assert preconditioned._precondition is not False
+    plain = CG(tol=1e-3).curvature(problem, 0.0)
+    plain._precondition = False  # the same solve without Jacobi
+    plain.solve(b)
+    assert preconditioned.info_["n_iter"] < 0.75 * plain.info_["n_iter"]
+    exact = Exact(damping=0.0).curvature(problem, 0.0).solve(b)
+    assert float((x - exact).norm() / exact.norm()) < 0.05  # CG's tolerance on the residual
+    tight = CG(tol=1e-10, maxiter=1000).curvature(problem, 0.0).solve(b)
+    torch.testing.assert_close(tight, exact, rtol=1e-6, atol=1e-8)
+    # one scale: no preconditioner
+    binary = _binary_problem(n=2000, d=30)
+    curvature = CG().curvature(binary, 0.0)
+    curvature.solve(torch.ones(binary.n_params, dtype=torch.float64))
+    assert curvature._precondition is False

@@ -125,3 +125,26 @@ class AffineJacobian(NamedTuple):
     jvp: Callable
     vjp: Callable
     intercept: bool
+
+
+def affine_squares(X, weight, *, intercept, chunk_rows):
+    """``Σ_n weight_n J_n²`` (D,), the diagonal of ``Jᵀ diag(weight) J`` for
+    ``J = [X, 1]`` (``X`` without ``intercept``), chunk by chunk in float64.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfair_ij.influence._blas import affine_squares
+    >>> X = torch.tensor([[1.0, 2.0], [3.0, 0.0]], dtype=torch.float64)
+    >>> w = torch.tensor([1.0, 0.5], dtype=torch.float64)
+    >>> affine_squares(X, w, intercept=True, chunk_rows=1).tolist()
+    [5.5, 4.0, 1.5]
+    """
+    x, w = X.numpy(), weight.to(X.dtype).numpy()
+    out = np.zeros(x.shape[1] + int(intercept), dtype=np.float64)
+    for start in range(0, len(x), chunk_rows):
+        rows = x[start : start + chunk_rows]
+        out[: x.shape[1]] += np.square(rows).T @ w[start : start + chunk_rows]
+    if intercept:
+        out[-1] = w.sum(dtype=np.float64)
+    return torch.from_numpy(out)

@@ -8,22 +8,20 @@ of the *mean* loss). The training objective is
     L(θ, w) = (1/N) Σ_n w_n b_n ℓ(y_n, f(θ, x_n)) + ½ Σ_d ρ_d θ_d²
 
 with ℓ the logistic loss and b_n the weights the model was trained with (ones
-by default). Everything below is streamed over chunks of rows whose size is set
-by a memory budget; no N × D matrix is built unless it fits in that budget.
+by default). Everything below is streamed over chunks of rows (their size set by a
+memory budget); no N × D matrix is built unless it fits in that budget.
 """
 
 import torch
 import torch.autograd.forward_ad as fwAD
 from torch.func import grad, vmap
 
-from ._blas import affine_gauss_newton, is_plain_cpu
+from ._blas import affine_gauss_newton, affine_squares, is_plain_cpu
 from ._grads import logistic_loss, logit_jacobian, per_sample_grads
 from ._objective import TrainingObjective
 
 DEFAULT_MEMORY_BUDGET = 512 * 2**20  # bytes
 PREDICT_CHUNK = 2**15  # rows per forward pass when predicting
-
-
 CPU_CACHE_BYTES = 1 << 21  # rows of X per chunk of a linear product: about an L2 cache
 
 
@@ -164,17 +162,14 @@ class BinaryModelProblem(TrainingObjective):
     def _compute_jacobians(self):
         for rows in self.chunks(self.jacobian_chunk_size):
             X = self._rows(rows)[0]
-            if self._linear is not None:
-                eye = torch.eye(self.n_params, dtype=self.dtype, device=self.device)
-                yield rows, self._linear[0](X, eye)
-                continue
-            yield rows, logit_jacobian(self.logit_fn, self.theta, X).detach()
+            if self._linear is not None:  # J = J I
+                yield rows, self._linear[0](X, self.theta.new_ones(self.n_params).diag())
+            else:
+                yield rows, logit_jacobian(self.logit_fn, self.theta, X).detach()
 
     def jacobians(self):
-        """Yield ``(rows, J)`` per chunk, J (n, D) the logit Jacobian of the rows.
-
-        Per-sample gradients are ``residual[rows, None] * J``.
-        """
+        """Yield ``(rows, J)`` per chunk, J (n, D) the logit Jacobian of the rows
+        (per-sample gradients: ``residual[rows, None] * J``)."""
         if self._jacobian is not None:
             return ((rows, self._jacobian[rows]) for rows in self.chunks(self.jacobian_chunk_size))
         return self._compute_jacobians()
@@ -207,9 +202,8 @@ class BinaryModelProblem(TrainingObjective):
 
     def per_sample_grads(self, rows):
         """Per-sample gradients of the rows ``rows`` (a slice), shape (n, D)."""
-        X = self.X[rows].to(self.device, self.dtype)
-        w = None if self.weight is None else self.weight[rows].to(self.device)
-        return per_sample_grads(self.logit_fn, self.theta, X, self.y[rows].to(self.device), w)
+        X, y, b = self._rows(rows)
+        return per_sample_grads(self.logit_fn, self.theta, X, y, None if self.weight is None else b)
 
     # ------------------------------------------------------------------ products
     def gradient_products(self, V):
@@ -288,21 +282,29 @@ class BinaryModelProblem(TrainingObjective):
             total += self._vjp(rows, coef[rows, None] * inside)
         return total
 
+    @property
+    def _dense_affine(self):
+        """Arguments of the fused NumPy kernels (a dense linear model on the CPU), or None."""
+        intercept = getattr(self._linear, "intercept", None)
+        if intercept is None or not is_plain_cpu(self.X) or self.X.dtype != self.dtype:
+            return None
+        return {"intercept": intercept, "chunk_rows": self.product_chunk_size}
+
     def gauss_newton_sum(self, V):
         """``Σ_n s_n J_nᵀ J_n V`` for V (D, k), the data part of the product."""
-        intercept = getattr(self._linear, "intercept", None)
-        if intercept is not None and is_plain_cpu(self.X) and self.X.dtype == self.dtype:
-            return affine_gauss_newton(
-                self.X,
-                self.curvature,
-                V,
-                intercept=intercept,
-                chunk_rows=self.product_chunk_size,
-            )
+        if self._dense_affine is not None:
+            return affine_gauss_newton(self.X, self.curvature, V, **self._dense_affine)
         out = torch.zeros_like(V)
         for rows in self.chunks(self.product_chunk_size):
             out += self._gauss_newton_chunk(rows, V)
         return out
+
+    def gauss_newton_diagonal(self):
+        """The Gauss-Newton diagonal (D,): one pass for a dense linear model, else None."""
+        if self._dense_affine is None:
+            return None
+        squares = affine_squares(self.X, self.curvature, **self._dense_affine)
+        return squares.to(self.device, self.dtype) / self.n_samples + self.l2_penalty
 
     def _gauss_newton_chunk(self, rows, columns):
         """``J_rowsᵀ diag(s_rows) J_rows V`` for V (D, k)."""
