@@ -21,6 +21,7 @@ CURVATURE_METHODS = ("exact", "cg", "diagonal", "identity")
 CURVATURE_PRODUCTS = ("gauss_newton", "hessian")
 MAX_RECYCLED = 64  # CG search directions kept to warm-start later solves
 JACOBI_SPREAD = 10.0  # diag(H) spread beyond which CG is preconditioned by it
+JACOBI_SAMPLE = 4096  # rows of the first estimate of that spread
 
 
 class InfluenceConvergenceWarning(UserWarning):
@@ -270,22 +271,30 @@ class Curvature:
         """``1 / diag(H)`` when the diagonal is cheap and its entries spread over
         more than a factor JACOBI_SPREAD over the features (rare one-hot levels
         next to common ones: Jacobi then halves CG's iterations on Adult); False
-        otherwise (features of one scale gain nothing and lose an iteration)."""
-        diagonal = getattr(self.problem, "gauss_newton_diagonal", lambda: None)()
-        if diagonal is None:
+        otherwise (features of one scale gain nothing and lose an iteration).
+        The spread is first estimated on a few thousand rows: a full pass only
+        where the estimate exceeds the factor."""
+        diagonal_of = getattr(self.problem, "gauss_newton_diagonal", None)
+        every = max(1, self.problem.n_samples // JACOBI_SAMPLE)
+        estimate = None if diagonal_of is None else diagonal_of(every)
+        if estimate is None or self._spread(estimate) <= JACOBI_SPREAD:
             return False
-        diagonal = diagonal + self.damping
-        if not bool((diagonal > 0).all()):
-            return False
-        # the intercept, deflated anyway, is left out of the spread
-        features = torch.ones_like(diagonal, dtype=torch.bool)
-        features[getattr(self.problem, "bias_coordinates", [])] = False
-        if not bool(features.any()):
-            return False
-        spread = float(diagonal[features].max() / diagonal[features].min())
-        if spread <= JACOBI_SPREAD:
+        diagonal = (estimate if every == 1 else diagonal_of()) + self.damping
+        if not bool((diagonal > 0).all()) or self._spread(diagonal) <= JACOBI_SPREAD:
             return False
         return 1.0 / diagonal
+
+    def _spread(self, diagonal):
+        """max / min of a diagonal over the features (the intercept, deflated
+        anyway, is left out); infinite with a zero entry."""
+        features = torch.ones_like(diagonal, dtype=torch.bool)
+        features[getattr(self.problem, "bias_coordinates", [])] = False
+        values = diagonal[features]
+        if len(values) == 0:
+            return 0.0
+        if not bool((values > 0).all()):
+            return float("inf")
+        return float(values.max() / values.min())
 
     def _recycled_guess(self, B):
         """Galerkin projection of ``H⁻¹ B`` on the recycled directions.

@@ -299,12 +299,12 @@ class BinaryModelProblem(TrainingObjective):
             out += self._gauss_newton_chunk(rows, V)
         return out
 
-    def gauss_newton_diagonal(self):
-        """The Gauss-Newton diagonal (D,): one pass for a dense linear model, else None."""
+    def gauss_newton_diagonal(self, every=1):
+        """The Gauss-Newton diagonal (D,) from every ``every``-th row of a dense linear model."""
         if self._dense_affine is None:
             return None
-        squares = affine_squares(self.X, self.curvature, **self._dense_affine)
-        return squares.to(self.device, self.dtype) / self.n_samples + self.l2_penalty
+        X, s = self.X[::every], self.curvature[::every]
+        return affine_squares(X, s, **self._dense_affine).to(self.theta) / len(X) + self.l2_penalty
 
     def _gauss_newton_chunk(self, rows, columns):
         """``J_rowsᵀ diag(s_rows) J_rows V`` for V (D, k)."""
