@@ -61,10 +61,10 @@ def evaluate_path(
         if pooled is not None:
             X_extra = pooled[0]
             extra_cells = Cells(np.asarray(pooled[1]) == 1, extra_codes, n_groups)
-    columns = {k: [] for k in ("val_accuracy", "val_positive_rate", "val_gap", "val_gap_se")}
-    columns.update({k: [] for k in ("val_demographic_parity", "val_equalized_odds")})
-    if pooled is not None:
-        columns.update(pooled_gap=[], pooled_gap_se=[])
+    names = ["val_accuracy", "val_gap", "val_gap_se", "val_demographic_parity"]
+    names += ["val_equalized_odds", "val_positive_rate"]
+    names += [] if pooled is None else ["pooled_gap", "pooled_gap_se"]
+    columns = {k: [] for k in names}
     val_cells = Cells(true_pos, val_codes, n_groups)  # rows sorted by cell once
     n_extra = 0 if pooled is None or counted else len(extra_codes)
     block = max(1, int(block_bytes) // max(1, n_val + n_extra))
