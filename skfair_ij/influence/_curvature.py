@@ -255,8 +255,6 @@ class Curvature:
         60,000 × 500 benchmark problem), for the price of one product.
         """
         coordinates = getattr(self.problem, "bias_coordinates", [])
-        if self._precondition is None:
-            self._precondition = self._jacobi()
         if self._seeds is None and coordinates:
             E = torch.zeros(
                 (self.problem.n_params, len(coordinates)),
@@ -340,6 +338,8 @@ class Curvature:
             else:
                 X = torch.linalg.lu_solve(*self._lu, B)
         else:
+            if self._precondition is None:  # decided at the first solve
+                self._precondition = self._jacobi()
             x0, ax0, deflate = self._recycled_guess(B)
             X, info = conjugate_gradient(
                 self.matvec,
