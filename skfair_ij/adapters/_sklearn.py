@@ -227,8 +227,9 @@ class LinearModelAdapter(ModelAdapter):
             parts = [
                 jvp(rows[start : start + PREDICT_CHUNK].to(self.device), basis.T)
                 for start in range(0, len(rows), PREDICT_CHUNK)
+                if len(basis)  # nothing to multiply when θ₀ spans the thetas
             ]
-        rest_logits = torch.cat(parts) if len(basis) and parts else head_logits[:, :0]
+        rest_logits = torch.cat(parts) if parts else head_logits[:, :0]
         basis = torch.cat([head, basis])
         return basis, thetas @ basis.T, torch.cat([head_logits, rest_logits], 1)
 

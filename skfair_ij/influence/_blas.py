@@ -20,7 +20,8 @@ def _plain_cpu(*tensors):
     """Dense CPU tensors with storage numpy can view (not inside torch.func's
     transforms, not carrying gradients)."""
     return all(
-        t.device.type == "cpu"
+        isinstance(t, torch.Tensor)
+        and t.device.type == "cpu"
         and t.layout == torch.strided
         and not t.requires_grad
         and not (t.is_conj() or t.is_neg())  # lazy views numpy cannot share
@@ -57,11 +58,6 @@ def matmul(A, B):
     for j in range(b.shape[1]):  # (numpy's BLAS wants contiguous vectors)
         np.matmul(a, np.ascontiguousarray(b[:, j]), out=out[j])
     return torch.from_numpy(out).T
-
-
-def is_plain_cpu(X):
-    """Whether X is a dense CPU tensor that numpy can view without a copy."""
-    return isinstance(X, torch.Tensor) and _plain_cpu(X)
 
 
 def affine_gauss_newton(X, weight, V, *, intercept, chunk_rows):
@@ -148,3 +144,32 @@ def affine_squares(X, weight, *, intercept, chunk_rows):
     if intercept:
         out[-1] = w.sum(dtype=np.float64)
     return torch.from_numpy(out)
+
+
+class DenseAffineRows:
+    """The rows of a linear model's Jacobian ``J = [X, 1]`` (``X`` without an
+    intercept) for the fused kernels: X dense, on the CPU, in the problem's
+    dtype. :func:`dense_affine_rows` builds it where it applies."""
+
+    def __init__(self, X, intercept, chunk_rows):
+        self.X, self.intercept, self.chunk_rows = X, intercept, chunk_rows
+
+    def gauss_newton(self, weight, V):
+        """``Σ_n weight_n J_nᵀ J_n V`` (see :func:`affine_gauss_newton`)."""
+        kw = {"intercept": self.intercept, "chunk_rows": self.chunk_rows}
+        return affine_gauss_newton(self.X, weight, V, **kw)
+
+    def squares(self, weight, every=1):
+        """``Σ_n weight_n J_n²`` (D,), estimated from every ``every``-th row."""
+        X, weight = self.X[::every], weight[::every]
+        kw = {"intercept": self.intercept, "chunk_rows": self.chunk_rows}
+        return affine_squares(X, weight, **kw) * (len(self.X) / max(1, len(X)))
+
+
+def dense_affine_rows(X, jacobian_products, dtype, chunk_rows):
+    """A :class:`DenseAffineRows` when the products are an
+    :class:`AffineJacobian` and X a dense CPU tensor of ``dtype``; else None."""
+    intercept = getattr(jacobian_products, "intercept", None)
+    if intercept is None or not _plain_cpu(X) or X.dtype != dtype:
+        return None
+    return DenseAffineRows(X, intercept, chunk_rows)

@@ -16,7 +16,7 @@ import torch
 import torch.autograd.forward_ad as fwAD
 from torch.func import grad, vmap
 
-from ._blas import affine_gauss_newton, affine_squares, is_plain_cpu
+from ._blas import dense_affine_rows
 from ._grads import logistic_loss, logit_jacobian, per_sample_grads
 from ._objective import TrainingObjective
 
@@ -134,6 +134,10 @@ class BinaryModelProblem(TrainingObjective):
         self._jacobian = None
         self._fused_products = True
         self._linear = jacobian_products
+        # a dense linear model on the CPU: the fused NumPy kernels (None otherwise)
+        self._dense = dense_affine_rows(
+            self.X, jacobian_products, self.dtype, self.product_chunk_size
+        )
         if (
             cache_jacobian
             and jacobian_products is None
@@ -282,18 +286,10 @@ class BinaryModelProblem(TrainingObjective):
             total += self._vjp(rows, coef[rows, None] * inside)
         return total
 
-    @property
-    def _dense_affine(self):
-        """Arguments of the fused NumPy kernels (a dense linear model on the CPU), or None."""
-        intercept = getattr(self._linear, "intercept", None)
-        if intercept is None or not is_plain_cpu(self.X) or self.X.dtype != self.dtype:
-            return None
-        return {"intercept": intercept, "chunk_rows": self.product_chunk_size}
-
     def gauss_newton_sum(self, V):
         """``Σ_n s_n J_nᵀ J_n V`` for V (D, k), the data part of the product."""
-        if self._dense_affine is not None:
-            return affine_gauss_newton(self.X, self.curvature, V, **self._dense_affine)
+        if self._dense is not None:
+            return self._dense.gauss_newton(self.curvature, V)
         out = torch.zeros_like(V)
         for rows in self.chunks(self.product_chunk_size):
             out += self._gauss_newton_chunk(rows, V)
@@ -301,10 +297,10 @@ class BinaryModelProblem(TrainingObjective):
 
     def gauss_newton_diagonal(self, every=1):
         """The Gauss-Newton diagonal (D,) from every ``every``-th row of a dense linear model."""
-        if self._dense_affine is None:
+        if self._dense is None:
             return None
-        X, s = self.X[::every], self.curvature[::every]
-        return affine_squares(X, s, **self._dense_affine).to(self.theta) / len(X) + self.l2_penalty
+        squares = self._dense.squares(self.curvature, every).to(self.theta)
+        return squares / self.n_samples + self.l2_penalty
 
     def _gauss_newton_chunk(self, rows, columns):
         """``J_rowsᵀ diag(s_rows) J_rows V`` for V (D, k)."""
@@ -390,10 +386,14 @@ class BinaryModelProblem(TrainingObjective):
 
     def curvature_trace_sum(self):
         """``Σ_n s_n ‖J_n‖²``, the data part of the trace of the Gauss-Newton matrix."""
+        if self._dense is not None:  # one pass, no Jacobian chunks
+            return float(self._dense.squares(self.curvature).sum())
         return sum(float((self.curvature[rows, None] * J**2).sum()) for rows, J in self.jacobians())
 
     def fisher_sum(self):
         """``Σ_n g_n²`` (D,)."""
+        if self._dense is not None:
+            return self._dense.squares(self.residual**2).to(self.theta)
         diag = torch.zeros_like(self.theta)
         for rows, J in self.jacobians():
             diag += (self.residual[rows, None] ** 2 * J**2).sum(0)
