@@ -143,7 +143,7 @@ def influence_path(model, split, settings, *, sample_weight=None):
             **budget,
         )
         problems.append(problem)
-        term_values, term_gradients = fairness_value_and_gradient(
+        term_values, term_gradients, gap_terms = fairness_value_and_gradient(
             adapter.logit_fn,
             theta,
             X_val_t,
@@ -151,6 +151,7 @@ def influence_path(model, split, settings, *, sample_weight=None):
             torch.as_tensor(g_val),
             criterion,
             per_term=True,
+            by_group=True,
             value_data=value_data,
             logits=(fitted_logits[1], fitted_logits[0]) if known else None,
         )
@@ -165,11 +166,11 @@ def influence_path(model, split, settings, *, sample_weight=None):
                 adapter.logit_fn, theta, X_val_t, torch.as_tensor(y_val)
             )
             right_hand_sides = torch.cat([term_gradients, loss_gradient[None, :]])
-        # one solve per gap term; I_n on the whole gap is the sum over terms
+        # one solve per constraint term; I_n on the gap is the sum over its terms
         solutions = curvature.solve(right_hand_sides.T)  # (D, T): H⁻¹ g_t
         term_solutions = solutions[:, : len(term_gradients)]
         term_influences = problem.keep(-problem.gradient_products(term_solutions))
-        influences = problem.keep(term_influences.sum(1))
+        influences = problem.keep(term_influences[:, gap_terms].sum(1))
         if step == 0:
             first_influences = problem.host(influences)
             settings.log(f"influences of {problem.n_samples} points, D={problem.n_params}", start)
@@ -187,6 +188,7 @@ def influence_path(model, split, settings, *, sample_weight=None):
                 epsilon=getattr(rule, "epsilon", 1.0),
                 per_term=lambdas is None,
                 update=update,
+                gap_terms=gap_terms,
             )
             directions.append(a)
             segment = {"lambda_step": lams}

@@ -139,18 +139,23 @@ def linear_path(
     epsilon=1.0,
     per_term=True,
     update="jackknife",
+    gap_terms=None,
 ):
     """Parameters along the λ path of I-JACK or SIM-JACK.
 
-    With one gap term (demographic parity, equal opportunity, error rate) the
-    weights are the rule's ``w = 1 − λ a`` with ``a = I`` (I-JACK) or ``C I``
-    (SIM-JACK). A gap made of several terms (equalized odds: the y = 0 and y = 1
-    gaps) is handled as one constraint per term: the weight change is the
-    smallest (in the rule's proximal norm) that zeroes every linearised term,
-    ``a = Σ_t c_t a_t`` with ``M c = −gap``, ``M_st = g_sᵀ u_t`` — the seed
-    paper's closed form with a vector of constraints. It falls back to the sum
-    of the terms when that system is degenerate, or when ``per_term`` is False
-    (a user λ grid keeps the rule's plain ``w = 1 − λ I``).
+    With one gap term (demographic parity, equal opportunity, error rate
+    between two groups) the weights are the rule's ``w = 1 − λ a`` with
+    ``a = I`` (I-JACK) or ``C I`` (SIM-JACK). A gap made of several constraint
+    terms (equalized odds: the y = 0 and y = 1 gaps; more than two groups: one
+    deviation from the mean per group, see
+    :func:`~skfair_ij.influence.gap_constraints`) is handled as one constraint
+    per term: the weight change is the smallest (in the rule's proximal norm)
+    that zeroes every linearised term, ``a = Σ_t c_t a_t`` with ``M c = −gap``,
+    ``M_st = g_sᵀ u_t`` — the seed paper's closed form with a vector of
+    constraints. It falls back to the gap's own direction (the sum of the terms
+    ``gap_terms`` that make it up) when that system is degenerate, or when
+    ``per_term`` is False (a user λ grid keeps the rule's plain
+    ``w = 1 − λ I``).
 
     ``update="fisher"`` (I-JACK only) replaces the empirical covariance
     ``G Gᵀ / N`` of the per-sample gradients in ``u_t = H⁻¹ (G Gᵀ / N) H⁻¹ g_t``
@@ -173,6 +178,8 @@ def linear_path(
         the constraint matrix ``M_st = g_sᵀ H⁻¹ G a_t / N = (H⁻¹ g_s)ᵀ G a_t / N``
         needs one streamed pass and no solve, and the direction one solve
         whatever the number of terms.
+    gap_terms : ndarray of int, default=None
+        The terms whose sum is the gap (None: all of them).
 
     Returns
     -------
@@ -212,7 +219,9 @@ def linear_path(
             return curvature.solve(GA @ mix) / problem.n_samples
 
     M_all = slopes.double().cpu().numpy()
-    mix = torch.ones(A.shape[1], dtype=problem.dtype, device=problem.device)  # a = A mix
+    # a = A mix; by default the gap's own direction, the sum of the terms making it up
+    mix = torch.zeros(A.shape[1], dtype=problem.dtype, device=problem.device)
+    mix[torch.as_tensor(_all_or(gap_terms, A.shape[1]), device=mix.device)] = 1.0
     scale = None
     active = np.flatnonzero(values > 0)
     if per_term and len(values) > 1 and len(active) > 1:
@@ -227,8 +236,9 @@ def linear_path(
             )
     a = A @ mix if isinstance(A, torch.Tensor) else A @ mix.cpu().numpy()
     u = direction(mix)  # θ change per unit λ
-    if scale is None:  # one term, or the sum of the terms
-        value, slope = float(values.sum()), float(term_gradients.sum(0) @ u)
+    if scale is None:  # one term, or the gap's terms summed
+        gap_mix = mix.to(term_gradients)
+        value, slope = float(values @ gap_mix.cpu().numpy()), float(gap_mix @ term_gradients @ u)
         if slope < 0 and value > 0:
             scale = value / -slope  # λ at which the linearised surrogate reaches 0
         else:  # the influence direction does not lower the surrogate: small steps
@@ -240,6 +250,10 @@ def linear_path(
     )
     thetas = problem.theta[None, :] + lam[:, None] * u[None, :]
     return np.asarray(lambdas, dtype=float), thetas, problem.host(a)
+
+
+def _all_or(indices, n):
+    return np.arange(n) if indices is None else np.asarray(indices)
 
 
 def discrete_path(problem, curvature, influences, rule, lambdas):

@@ -2,7 +2,8 @@
 
 from ._methods import FAIRNESS, METHODS, PREVIOUS
 from ._protocol import SPLIT_SIZES, SeluMLP, adult_splits, make_mlp
-from ._run import format_table, plot_pareto, run_benchmark, summarize
+from ._report import format_table, plot_pareto, summarize
+from ._run import run_benchmark
 from ._table import table_splits
 
 __all__ = [

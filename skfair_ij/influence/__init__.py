@@ -27,6 +27,7 @@ from ._sparse import SparseRows
 from ._surrogates import (
     fairness_surrogate,
     fairness_value_and_gradient,
+    gap_constraints,
     gap_from_cell_means,
 )
 
@@ -50,6 +51,7 @@ __all__ = [
     "fairness_influence",
     "fairness_surrogate",
     "fairness_value_and_gradient",
+    "gap_constraints",
     "gap_from_cell_means",
     "ij_parameter_change",
     "logistic_loss",

@@ -15,6 +15,7 @@ between any two groups. Because F depends on the data only through cell means,
 its gradient streams: one pass for the means, one for ``Σ_n c_n ∇θ h_n``.
 """
 
+import numpy as np
 import torch
 
 from ..metrics._criteria import check_criterion
@@ -76,6 +77,52 @@ def gap_terms_from_cell_means(means, shape, reference=None):
         high, low = present[torch.argmax(order)], present[torch.argmin(order)]
         terms.append(column[high] - column[low])
     return torch.stack(terms)
+
+
+def gap_constraints(means, shape, reference=None):
+    """The constraints whose common zero is the gap's zero, and the gap in terms of them.
+
+    A column of the cell grid with two groups gives its ``max − min`` term (as
+    :func:`gap_terms_from_cell_means`). A column with more groups gives one
+    term per group, ``s_g (m_g − m̄)``: the deviation of the group's mean from
+    the mean m̄ of the column's group means, oriented by the reference
+    (``s_g`` is the sign of the group's reference deviation, so each term is
+    at least 0 at the reference). The column's ``max − min`` is the sum of
+    its highest group's term and its lowest group's.
+
+    Returns
+    -------
+    terms : Tensor of shape (T,)
+    gap_terms : ndarray of int
+        The terms whose sum is the gap (:func:`gap_from_cell_means`) near the
+        reference.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfair_ij.influence import gap_constraints
+    >>> terms, gap_terms = gap_constraints(torch.tensor([0.2, 0.5, 0.8]), (3,))
+    >>> [round(float(t), 4) for t in terms], gap_terms.tolist()
+    ([0.3, 0.0, 0.3], [2, 0])
+    """
+    grid = means.reshape(shape)
+    if grid.ndim == 1:
+        grid = grid[:, None]
+    ref = grid.detach() if reference is None else reference.reshape(grid.shape)
+    terms, gap_terms = [], []
+    for column, ref_column in zip(grid.T, ref.T, strict=True):
+        present = torch.nonzero(~torch.isnan(column) & ~torch.isnan(ref_column)).reshape(-1)
+        if len(present) <= 2:
+            pair = gap_terms_from_cell_means(column, (len(column),), ref_column)
+            gap_terms.append(len(terms))
+            terms.append(pair[0])
+            continue
+        deviation = column[present] - column[present].mean()
+        ref_deviation = ref_column[present] - ref_column[present].mean()
+        gap_terms += [len(terms) + int(torch.argmax(ref_deviation))]
+        gap_terms += [len(terms) + int(torch.argmin(ref_deviation))]
+        terms.extend(torch.sign(ref_deviation) * deviation)
+    return torch.stack(terms), np.asarray(gap_terms, dtype=np.int64)
 
 
 def fairness_surrogate(proba, y, groups, criterion, n_groups=None, weight=None):
@@ -153,6 +200,7 @@ def fairness_value_and_gradient(
     per_term=False,
     value_data=None,
     logits=None,
+    by_group=False,
 ):
     """Surrogate F(θ) on validation data and its gradient ``g_F = ∇θ F``.
 
@@ -184,11 +232,17 @@ def fairness_value_and_gradient(
     logits : tuple (Tensor, Tensor or None), default=None
         The logits at ``theta`` of X and of the rows of ``value_data``, when
         already known (two passes less).
+    by_group : bool, default=False
+        With ``per_term``: the terms are :func:`gap_constraints` (one per group
+        for a column of more than two groups), and the indices of the terms
+        whose sum is the gap are returned too.
 
     Returns
     -------
     value : float, or ndarray of shape (T,) when ``per_term``
     gradient : Tensor of shape (D,), or (T, D) when ``per_term``
+    gap_terms : ndarray of int
+        Only with ``by_group``: the terms whose sum is the gap.
 
     Examples
     --------
@@ -253,7 +307,11 @@ def fairness_value_and_gradient(
         totals2, sums2 = totals2 + totals, sums2 + sums
         reference = torch.where(totals2 > 0, sums2 / totals2.clamp(min=1e-300), torch.nan)
     means.requires_grad_(True)
-    terms = gap_terms_from_cell_means(means, shape, reference)
+    by_group = by_group and per_term
+    if by_group:
+        terms, gap_terms = gap_constraints(means, shape, reference)
+    else:
+        terms = gap_terms_from_cell_means(means, shape, reference)
     n_terms = len(terms)
     coef = torch.zeros((len(y), n_terms), dtype=dtype, device=device)
     for t in range(n_terms):
@@ -271,9 +329,13 @@ def fairness_value_and_gradient(
                 (coef[rows, t] * values).sum(), theta_, retain_graph=t + 1 < n_terms
             )
             gradient[t] += g
-    if reference is not None:
+    if reference is not None and by_group:
+        terms = gap_constraints(reference, shape, reference)[0]
+    elif reference is not None:
         terms = gap_terms_from_cell_means(reference, shape, reference)
     values = terms.detach().cpu().numpy()
+    if by_group:
+        return values, gradient, gap_terms
     if per_term:
         return values, gradient
     return float(values.sum()), gradient.sum(0)
