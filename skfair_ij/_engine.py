@@ -129,6 +129,7 @@ def influence_path(model, split, settings, *, sample_weight=None):
         gap = "pooled_gap" if "pooled_gap" in columns else "val_gap"
         return selection.select(columns, gap=gap, warn=False)
 
+    custom = selection.name == "custom"
     theta = adapter.theta.to(adapter.device)
     path, thetas, directions, ends, weight_columns = None, None, [], [], None
     problems = []
@@ -175,23 +176,32 @@ def influence_path(model, split, settings, *, sample_weight=None):
             first_influences = problem.host(influences)
             settings.log(f"influences of {problem.n_samples} points, D={problem.n_params}", start)
         if rule.linear:
-            lams, seg_thetas, a = _path.linear_path(
-                problem,
-                curvature,
-                term_influences,
-                term_values,
-                term_gradients,
-                term_solutions,
-                rule.name,
-                lambdas,
-                features=features,
-                epsilon=getattr(rule, "epsilon", 1.0),
-                per_term=lambdas is None,
-                update=update,
-                gap_terms=gap_terms,
-            )
+            variants = [{}]
+            if step == 0 and lambdas is None and not custom and len(gap_terms) < len(term_values):
+                # several groups: the gap's own direction competes with the constraints'
+                variants.append({"constrained": False})
+            segments = []
+            for variant in variants:
+                lams, seg_thetas, a = _path.linear_path(
+                    problem,
+                    curvature,
+                    term_influences,
+                    term_values,
+                    term_gradients,
+                    term_solutions,
+                    rule.name,
+                    lambdas,
+                    features=features,
+                    epsilon=getattr(rule, "epsilon", 1.0),
+                    per_term=lambdas is None,
+                    update=update,
+                    gap_terms=gap_terms,
+                    **variant,
+                )
+                segment = {"lambda_step": lams, "lambda": lams, **evaluate(seg_thetas)}
+                segments.append((segment, a, lams, seg_thetas))
+            segment, a, lams, seg_thetas = segments[_preferred(segments, select)]
             directions.append(a)
-            segment = {"lambda_step": lams}
         elif rule.needs_utility:
             utility = -problem.gradient_products(solutions[:, -1]).cpu().numpy()
             lams, seg_thetas, weight_columns = utility_path(
@@ -203,7 +213,8 @@ def influence_path(model, split, settings, *, sample_weight=None):
                 problem, curvature, influences, rule.name, lambdas
             )
             segment = {"lambda_step": lams, "n_changed": n_changed}
-        segment.update(evaluate(seg_thetas))
+        if "val_accuracy" not in segment:
+            segment.update(evaluate(seg_thetas))
         segment["step"] = np.full(len(lams), step)
         offset = 0.0 if path is None else float(path["lambda"][-1])
         segment["lambda"] = lams + offset
@@ -214,7 +225,7 @@ def influence_path(model, split, settings, *, sample_weight=None):
             thetas = torch.cat([thetas, seg_thetas[1:]])
         if step + 1 == n_steps:
             break
-        index = len(path["lambda"]) - 1 if selection.name == "custom" else select(path)
+        index = len(path["lambda"]) - 1 if custom else select(path)
         if path["step"][index] != step or path["lambda_step"][index] == 0:
             break
         # continue from the selected point: cut the path there
@@ -223,7 +234,7 @@ def influence_path(model, split, settings, *, sample_weight=None):
         ends.append(float(path["lambda_step"][index]))
         theta = thetas[index]
 
-    if rule.linear and lambdas is None and selection.name != "custom":
+    if rule.linear and lambdas is None and not custom:
         path, thetas = refine(path, thetas, select(path), evaluate)
     settings.log(f"λ path of {len(path['lambda'])} points in {len(directions) or 1} step(s)", start)
     lambda_path = _path.LambdaPath(
@@ -237,6 +248,25 @@ def influence_path(model, split, settings, *, sample_weight=None):
     )
     n_passes = sum(p.n_passes for p in problems) if on_dask else None
     return InfluenceResult(adapter, lambda_path, damping, update, n_passes)
+
+
+def _preferred(segments, select):
+    """Which of the candidate segments ``(columns, a, ...)`` of a first step the
+    selection prefers.
+
+    Each is selected on its own; then the selection compares the selected
+    points with the unedited model, each point's λ replaced by the size of its
+    weight change ``‖λ a‖`` (the candidates' own λ are not on one scale).
+    """
+    if len(segments) == 1:
+        return 0
+    picks = [select(columns) for columns, *_ in segments]
+    chosen = [(columns, a, i) for (columns, a, *_), i in zip(segments, picks, strict=True)]
+    first = segments[0][0]
+    table = {key: np.array([first[key][0]] + [c[key][i] for c, _, i in chosen]) for key in first}
+    sizes = [float((a**2).sum()) ** 0.5 * float(c["lambda"][i]) for c, a, i in chosen]
+    table["lambda"] = np.array([0.0, *sizes])
+    return max(select(table) - 1, 0)
 
 
 def refine(path, thetas, index, evaluate):

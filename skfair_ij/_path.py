@@ -140,6 +140,7 @@ def linear_path(
     per_term=True,
     update="jackknife",
     gap_terms=None,
+    constrained=True,
 ):
     """Parameters along the λ path of I-JACK or SIM-JACK.
 
@@ -180,6 +181,9 @@ def linear_path(
         whatever the number of terms.
     gap_terms : ndarray of int, default=None
         The terms whose sum is the gap (None: all of them).
+    constrained : bool, default=True
+        Whether to zero the terms together; False follows the gap's own
+        direction.
 
     Returns
     -------
@@ -224,7 +228,7 @@ def linear_path(
     mix[torch.as_tensor(_all_or(gap_terms, A.shape[1]), device=mix.device)] = 1.0
     scale = None
     active = np.flatnonzero(values > 0)
-    if per_term and len(values) > 1 and len(active) > 1:
+    if constrained and per_term and len(values) > 1 and len(active) > 1:
         M = M_all[np.ix_(active, active)]
         c = np.linalg.lstsq(M, -values[active], rcond=1e-8)[0]
         slope_of_sum = float(M_all[:, active].sum(0) @ c)

@@ -9,7 +9,7 @@ from skfair_ij import FairIJClassifier, FairReweighter, OneSE
 from skfair_ij._evaluate import evaluate_path
 from skfair_ij.datasets import make_biased_classification
 from skfair_ij.influence import fairness_surrogate, fairness_value_and_gradient
-from skfair_ij.influence._surrogates import gap_terms_from_cell_means
+from skfair_ij.influence._surrogates import gap_constraints, gap_terms_from_cell_means
 from skfair_ij.metrics import DemographicParity, EqualizedOdds, equalized_odds_difference
 from skfair_ij.weighting import IJack
 
@@ -175,3 +175,54 @@ def test_warns_when_the_model_overfits():
     kw = dict(sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
     with pytest.warns(UserWarning, match="gap_data='validation'"):
         FairIJClassifier(model, fairness=DemographicParity(gap_data="pooled")).fit(X, y, **kw)
+
+
+def test_gap_constraints_of_more_than_two_groups():
+    means = torch.tensor([0.2, 0.5, 0.9, 0.4], dtype=torch.float64, requires_grad=True)
+    terms, gap_terms = gap_constraints(means, (4,))
+    # one term per group but the one nearest the mean (0.4 of 0.5), each at least 0
+    assert len(terms) == 3 and bool((terms >= 0).all())
+    # the gap (max − min) is the sum of its extreme groups' terms, gradient included
+    gap = terms[gap_terms].sum()
+    assert float(gap) == pytest.approx(0.7)
+    (grad,) = torch.autograd.grad(gap, means)
+    np.testing.assert_allclose(grad, [-1, 0, 1, 0], atol=1e-12)
+    # zeroing every kept term zeroes the left-out one: all groups at the mean
+    equal = torch.full((4,), 0.5, dtype=torch.float64)
+    np.testing.assert_allclose(gap_constraints(equal, (4,))[0], 0, atol=1e-12)
+    # two groups (each column of equalized odds): the max − min term itself
+    pair = torch.tensor([0.2, 0.6, 0.5, 0.1], dtype=torch.float64)
+    terms, gap_terms = gap_constraints(pair, (2, 2))
+    np.testing.assert_allclose(terms, gap_terms_from_cell_means(pair, (2, 2)))
+    assert list(gap_terms) == [0, 1]
+
+
+def _four_groups(n, seed):
+    rng = np.random.default_rng(seed)
+    s = rng.choice(4, size=n, p=[0.6, 0.25, 0.1, 0.05])
+    X = rng.normal(size=(n, 6))
+    X[:, 0] += 0.8 * (s == 1) - 0.8 * (s == 2) + 0.8 * (s == 3)
+    X[:, 1] += 0.8 * (s == 2) - 0.5 * (s == 3)
+    bias = np.array([0.0, -1.0, -1.5, 1.0])[s]
+    logits = X[:, :4] @ np.array([1.0, -0.5, 0.8, 0.3]) + bias + rng.logistic(size=n)
+    return X, (logits > 0).astype(int), s
+
+
+@pytest.mark.parametrize("criterion", [DemographicParity(), EqualizedOdds()])
+def test_four_groups_every_gap_lowered(criterion):
+    # four groups of 60%, 25%, 10% and 5%: the edit lowers the largest gap between
+    # any two of them on test data, at a bounded accuracy cost
+    X, y, s = _four_groups(8000, 0)
+    X_test, y_test, s_test = _four_groups(8000, 100)
+    clf = FairIJClassifier(LogisticRegression(), fairness=criterion, random_state=0)
+    clf.fit(X, y, sensitive_features=s)
+    before = criterion.gap(
+        y_test, clf.initial_estimator_.predict(X_test), sensitive_features=s_test
+    )
+    after = criterion.gap(y_test, clf.predict(X_test), sensitive_features=s_test)
+    assert clf.fit_status_ == "edited"
+    assert after < 0.7 * before
+    cost = np.mean(clf.predict(X_test) != y_test) - np.mean(
+        clf.initial_estimator_.predict(X_test) != y_test
+    )
+    assert cost < 0.035

@@ -87,8 +87,10 @@ def gap_constraints(means, shape, reference=None):
     term per group, ``s_g (m_g − m̄)``: the deviation of the group's mean from
     the mean m̄ of the column's group means, oriented by the reference
     (``s_g`` is the sign of the group's reference deviation, so each term is
-    at least 0 at the reference). The column's ``max − min`` is the sum of
-    its highest group's term and its lowest group's.
+    at least 0 at the reference). The deviations add up to 0, so the group
+    nearest the mean (neither extreme) is left out: it is at the mean when
+    all the others are. The column's ``max − min`` is the sum of its highest
+    group's term and its lowest group's.
 
     Returns
     -------
@@ -103,7 +105,7 @@ def gap_constraints(means, shape, reference=None):
     >>> from skfair_ij.influence import gap_constraints
     >>> terms, gap_terms = gap_constraints(torch.tensor([0.2, 0.5, 0.8]), (3,))
     >>> [round(float(t), 4) for t in terms], gap_terms.tolist()
-    ([0.3, 0.0, 0.3], [2, 0])
+    ([0.3, 0.3], [1, 0])
     """
     grid = means.reshape(shape)
     if grid.ndim == 1:
@@ -119,9 +121,14 @@ def gap_constraints(means, shape, reference=None):
             continue
         deviation = column[present] - column[present].mean()
         ref_deviation = ref_column[present] - ref_column[present].mean()
-        gap_terms += [len(terms) + int(torch.argmax(ref_deviation))]
-        gap_terms += [len(terms) + int(torch.argmin(ref_deviation))]
-        terms.extend(torch.sign(ref_deviation) * deviation)
+        high, low = int(torch.argmax(ref_deviation)), int(torch.argmin(ref_deviation))
+        # the deviations add up to 0: the group nearest the mean (neither extreme) is
+        # at the mean when all the others are, and its constraint is left out
+        inner = [g for g in range(len(present)) if g not in (high, low)]
+        dropped = inner[int(torch.argmin(ref_deviation[inner].abs()))]
+        kept = [g for g in range(len(present)) if g != dropped]
+        gap_terms += [len(terms) + kept.index(high), len(terms) + kept.index(low)]
+        terms.extend(torch.sign(ref_deviation[kept]) * deviation[kept])
     return torch.stack(terms), np.asarray(gap_terms, dtype=np.int64)
 
 
