@@ -214,8 +214,11 @@ class BaseFairInfluence(
     # ------------------------------------------------------------------ outcome
     def _unmeasurable_reason(self, split):
         """Why the validation data cannot measure the gap, or None."""
+        extra = None  # with pooled gaps, the training rows count too (in memory)
+        if self.criterion_.gap_data == "pooled" and not is_dask_collection(split.y_train):
+            extra = (split.y_train, split.g_train)
         return self.criterion_.unmeasurable(
-            split.y_val, split.g_val, self.groups_, self.classes_, MIN_VALIDATION_CELL
+            split.y_val, split.g_val, self.groups_, self.classes_, MIN_VALIDATION_CELL, extra=extra
         )
 
     def _select(self, path, *, warn=True):

@@ -94,10 +94,15 @@ class FairnessCriterion(Options):
 
         return make_fairness_scorer(self.metric, **kwargs)
 
-    def unmeasurable(self, y_val, groups_val, group_names, classes, min_rows):
+    def unmeasurable(self, y_val, groups_val, group_names, classes, min_rows, *, extra=None):
         """None when every validation cell of the gap holds ``min_rows`` rows,
         else a sentence saying which cell does not (``y_val`` coded 0/1,
-        ``groups_val`` codes into ``group_names``)."""
+        ``groups_val`` codes into ``group_names``).
+
+        ``extra``: the labels and group codes of further rows that measure the
+        gap (the training rows with ``gap_data="pooled"``); a cell then needs
+        ``min_rows`` rows among all of them, one of them a validation row (the
+        fairness gradient is the validation rows')."""
         y_val, groups_val = np.asarray(y_val), np.asarray(groups_val)
         present = np.unique(y_val)
         if len(present) < 2:
@@ -112,12 +117,14 @@ class FairnessCriterion(Options):
                 if label is not None:
                     rows &= y_val == label
                 count = int(rows.sum())
-                if count < min_rows:
+                more = 0 if extra is None else _count(*extra, group, label)
+                if count + more < min_rows or count == 0:
                     cell = f"group {_plain(group_names[group])!r}"
                     if label is not None:
                         cell += f" with label {_plain(classes[label])!r}"
+                    also = "" if extra is None else f" (with the training rows: {count + more})"
                     return (
-                        f"the validation data hold {count} row(s) of {cell}, fewer "
+                        f"the validation data hold {count} row(s) of {cell}{also}, fewer "
                         f"than the {min_rows} needed to measure the {self.name} gap"
                     )
         return None
@@ -174,6 +181,13 @@ FAIRNESS_CRITERIA = tuple(CRITERIA)
 def check_criterion(criterion):
     """A :class:`FairnessCriterion` from an object or its name (validated)."""
     return resolve(criterion, FairnessCriterion, CRITERIA, "fairness")
+
+
+def _count(y, groups, group, label):
+    rows = np.asarray(groups) == group
+    if label is not None:
+        rows &= np.asarray(y) == label
+    return int(rows.sum())
 
 
 def _plain(value):
