@@ -167,3 +167,23 @@ def test_oxonfair_peers_with_true_and_inferred_groups(tmp_path):
         assert summary.loc[peer, "test_dp"] < summary.loc["erm", "test_dp"]
         assert np.isfinite(summary.loc[peer, "fit_vs_ijack"])
     assert summary.loc["ijack", "fit_vs_ijack"] == pytest.approx(1.0)
+
+
+def test_a_method_that_raises_is_reported_and_the_others_go_on(tmp_path, monkeypatch, capsys):
+    from skfair_ij.benchmark import _methods
+
+    def broken(ctx):
+        raise RuntimeError("no luck on this split")
+
+    monkeypatch.setitem(_methods.METHODS, "threshold", broken)
+    results = run_benchmark(
+        model="logreg", seeds=1, methods=["erm", "threshold"], out=tmp_path, progress=False
+    )
+    summary = summarize(results)
+    assert np.isfinite(summary.loc["erm", "test_error"])
+    assert np.isnan(summary.loc["threshold", "test_error"])
+    assert summary.loc["threshold", "n_failed"] == 1
+    table = format_table(summary, "dp")
+    assert "threshold failed on 1 of 1 seeds: RuntimeError: no luck on this split" in table
+    captured = capsys.readouterr()
+    assert "threshold failed on seed 0" in captured.out + captured.err
