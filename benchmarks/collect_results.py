@@ -43,7 +43,7 @@ def table(runs):
     (model, criterion) runs, each cell ``error / gap (×ijack)``."""
     keys = [(m, f) for m in MODELS for f in GAP if (m, f) in runs]
     methods = list(dict.fromkeys(m for key in keys for m in runs[key].index))
-    width = 24
+    width = 25
     header = f"{'method':18}" + "".join(f"{m + ' ' + f.upper():>{width}}" for m, f in keys)
     lines = [header, "-" * len(header)]
     for method in methods:
@@ -58,7 +58,8 @@ def table(runs):
                 cells.append("—")
                 continue
             ratio = row.get("fit_vs_ijack", np.nan)
-            times = f" ({ratio:.2g}×)" if np.isfinite(ratio) and method != "ijack" else ""
+            shown = f"{ratio:.0f}" if ratio >= 10 else f"{ratio:.2g}"
+            times = f" ({shown}×)" if np.isfinite(ratio) and method != "ijack" else ""
             cells.append(f"{row['test_error']:.3f} / {row[GAP[key[1]]]:.3f}{times}")
         lines.append(f"{method:18}" + "".join(f"{c:>{width}}" for c in cells))
     return "\n".join(lines)

@@ -11,10 +11,12 @@ from skfair_ij import FairIJClassifier, FairReweighter
 from skfair_ij.adapters import (
     ModelAdapter,
     ModuleOutputError,
+    TorchModuleAdapter,
     get_adapter,
     register_adapter,
     unregister_adapter,
 )
+from skfair_ij.adapters._input_layer import MAX_RANK
 from skfair_ij.datasets import make_biased_classification
 from skfair_ij.metrics import demographic_parity_difference
 from skfair_ij.weighting import IJack
@@ -138,3 +140,48 @@ def test_module_with_another_output_shape_points_at_adapter_kwargs():
         FairIJClassifier(two_logits, prefit=True).fit(X[:400], y[:400], **kw)
     clf = FairIJClassifier(two_logits, prefit=True, adapter_kwargs={"output": "two_logits"})
     assert clf.fit(X[:400], y[:400], **kw).predict(X[400:]).shape == (200,)
+
+
+class _ScaledInput(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = torch.nn.Linear(4, 3)
+        self.out = torch.nn.Linear(3, 1)
+
+    def forward(self, X):
+        return self.out(torch.tanh(self.layer(2 * X))).squeeze(-1)
+
+
+class _SharedLayer(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = torch.nn.Linear(4, 4)
+        self.out = torch.nn.Linear(4, 1)
+
+    def forward(self, X):
+        return self.out(torch.tanh(self.layer(torch.tanh(self.layer(X))))).squeeze(-1)
+
+
+@pytest.mark.parametrize(
+    ("module", "fast"),
+    [
+        (torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.SELU(), torch.nn.Linear(5, 1)), True),
+        (torch.nn.Linear(4, 1), True),  # a logistic regression as a module
+        (_ScaledInput(), False),  # the first layer does not take X itself
+        (_SharedLayer(), False),  # a layer called twice per forward pass
+    ],
+)
+def test_path_predictions_of_a_net_from_its_input_layer(module, fast):
+    torch.manual_seed(0)
+    X = torch.randn(300, 4)
+    adapter = TorchModuleAdapter(module)
+    u, v = torch.randn(2, len(adapter.theta))
+    lams = torch.linspace(0, 2, 15)[:, None]
+    on_a_line = adapter.theta + lams * u
+    two_lines = torch.cat([on_a_line, on_a_line[-1] + lams * v])
+    scattered = adapter.theta + torch.randn(MAX_RANK + 3, len(adapter.theta))
+    for thetas in (on_a_line, two_lines, scattered):
+        expected = ModelAdapter.positive(adapter, X, thetas)
+        np.testing.assert_array_equal(adapter.positive(X, thetas), expected)
+    assert (adapter._input_layer is not None) == fast
+    assert "forward" not in vars(adapter._module.get_submodule(adapter._input_layer or ""))

@@ -7,8 +7,10 @@ import torch
 from torch.func import functional_call
 
 from ..influence._dask import is_dask_collection
+from ..influence._problem import PREDICT_CHUNK
 from ..influence._sparse import as_rows
 from ._base import ModelAdapter
+from ._input_layer import input_layer, path_logits
 
 MODULE_OUTPUTS = ("logit", "two_logits", "two_log_proba", "two_proba")
 BAD_OUTPUT_SHAPE = (
@@ -117,6 +119,41 @@ class TorchModuleAdapter(ModelAdapter):
     def l2_penalty(self, n_samples):
         return torch.full_like(self.theta, self.weight_decay)
 
+    def positive(self, X, thetas):
+        """Which rows of X each parameter vector predicts positive, bool (k, n).
+
+        When the module's input goes through one ``nn.Linear`` first and the
+        thetas lie on a few lines (a λ path), that layer's products with X are
+        taken once per line, not once per point (see ``_input_layer``).
+        """
+        X = self.to_tensor(X)
+        if not isinstance(thetas, torch.Tensor) or len(thetas) < 3 or not torch.is_tensor(X):
+            return super().positive(X, thetas)
+        if not hasattr(self, "_input_layer"):  # found once, on the first path
+            name = input_layer(self._module, self.logit_fn, self.theta, X)
+            trainable = name is not None and _prefixed(name, "weight") in self._names
+            self._input_layer = name if trainable else None
+        if self._input_layer is None:
+            return super().positive(X, thetas)
+        thetas = thetas.to(self.device, self.dtype)
+        slices = self._layer_slices(self._input_layer)
+        blocks = []
+        for start in range(0, len(X), PREDICT_CHUNK):
+            rows = X[start : start + PREDICT_CHUNK].to(self.device)
+            logits = path_logits(
+                self._module, self._input_layer, self.logit_fn, thetas, rows, slices
+            )
+            if logits is None:  # not a few lines: every point runs the whole net
+                return super().positive(X, thetas)
+            blocks.append((logits > 0).cpu().numpy())
+        return np.concatenate(blocks, axis=1)
+
+    def _layer_slices(self, name):
+        """Positions in θ of a layer's weight and bias (None without a bias)."""
+        offsets = np.cumsum([0, *self._sizes])
+        at = {n: torch.arange(offsets[i], offsets[i + 1]) for i, n in enumerate(self._names)}
+        return at[_prefixed(name, "weight")], at.get(_prefixed(name, "bias"))
+
     def _write_parameters(self, model, theta):
         target = self._torch_module(model)
         pieces = torch.split(theta.to(self.dtype), self._sizes)
@@ -142,6 +179,10 @@ class TorchModuleAdapter(ModelAdapter):
         finally:
             handle.remove()
         return torch.cat(captured)
+
+
+def _prefixed(module_name, parameter):
+    return f"{module_name}.{parameter}" if module_name else parameter
 
 
 class SkorchAdapter(TorchModuleAdapter):
