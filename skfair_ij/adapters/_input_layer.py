@@ -42,23 +42,22 @@ def input_layer(module, logit_fn, theta, X):
 def span(P):
     """``P (k, p) = P_0 + C B`` with B (r, p) of rank r ≤ MAX_RANK, or None.
 
-    Returns the coefficients C (k, r), with a zero first row, and B.
+    The rank is the smallest that leaves at most ``RESIDUAL`` of the largest
+    entry of P: the rounding of parameters computed in float32 is not a line
+    of its own. Returns the coefficients C (k, r), with a zero first row, and B.
     """
     P = P.double()
     differences = P - P[:1]
-    scale = float(differences.abs().max())
-    if scale == 0:
+    bound = RESIDUAL * float(P.abs().max())
+    if float(differences.abs().max()) <= bound:
         return torch.zeros((len(P), 0), dtype=P.dtype), P[:0]
-    _, values, vectors = torch.linalg.svd(differences / scale, full_matrices=False)
-    rank = int((values > 1e-7 * values[0]).sum())
-    if rank > MAX_RANK:
-        return None
-    basis = vectors[:rank] * scale
-    coefficients = differences @ basis.T / scale**2
-    residual = differences - coefficients @ basis
-    if float(residual.abs().max()) > RESIDUAL * max(scale, float(P.abs().max())):
-        return None
-    return coefficients, basis
+    vectors = torch.linalg.svd(differences, full_matrices=False)[2]
+    for rank in range(1, min(MAX_RANK, len(vectors)) + 1):
+        basis = vectors[:rank]
+        coefficients = differences @ basis.T
+        if float((differences - coefficients @ basis).abs().max()) <= bound:
+            return coefficients, basis
+    return None
 
 
 def path_logits(module, layer_name, logit_fn, thetas, X, slices):
