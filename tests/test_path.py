@@ -18,7 +18,7 @@ from skfair_ij import (
     OneSE,
 )
 from skfair_ij.datasets import make_biased_classification
-from skfair_ij.metrics import demographic_parity_difference
+from skfair_ij.metrics import DemographicParity, demographic_parity_difference
 from skfair_ij.weighting import DropUpweight, FairIJ
 
 
@@ -133,16 +133,26 @@ def test_validation_that_cannot_measure_the_gap(strong, Estimator):
         assert est.fit_status_ == "gap_not_measurable" and est.lambda_ == 0
         assert np.isnan(est.influences_).all() and est.sample_weight_.min() == 1
     np.testing.assert_allclose(est.predict_proba(Xv), est.initial_estimator_.predict_proba(Xv))
-    # a 2-row minority cannot measure demographic parity
+    # a 2-row minority cannot measure demographic parity on the validation rows ...
     keep = np.flatnonzero(sv == 0).tolist() + np.flatnonzero(sv == 1)[:2].tolist()
+    val = dict(X_val=Xv[keep], y_val=yv[keep], sensitive_features_val=sv[keep])
+    only_validation = DemographicParity(gap_data="validation")
     with pytest.warns(FairnessWarning, match="2 row"):
+        est = Estimator(fairness=only_validation).fit(X_tr, y_tr, sensitive_features=s_tr, **val)
+    assert est.fit_status_ == "gap_not_measurable"
+    # ... but can with the training rows (pooled gaps, the default)
+    est = Estimator().fit(X_tr, y_tr, sensitive_features=s_tr, **val)
+    assert est.fit_status_ != "gap_not_measurable" and np.isfinite(est.influences_).all()
+    # a group absent from the validation rows gives no fairness gradient
+    absent = np.flatnonzero(sv == 0)
+    with pytest.warns(FairnessWarning, match="0 row.*with the training rows"):
         est = Estimator().fit(
             X_tr,
             y_tr,
             sensitive_features=s_tr,
-            X_val=Xv[keep],
-            y_val=yv[keep],
-            sensitive_features_val=sv[keep],
+            X_val=Xv[absent],
+            y_val=yv[absent],
+            sensitive_features_val=sv[absent],
         )
     assert est.fit_status_ == "gap_not_measurable"
 

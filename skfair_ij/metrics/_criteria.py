@@ -122,6 +122,12 @@ class FairnessCriterion(Options):
                     cell = f"group {_plain(group_names[group])!r}"
                     if label is not None:
                         cell += f" with label {_plain(classes[label])!r}"
+                    if count == 0 and count + more >= min_rows:
+                        return (
+                            f"the validation data hold 0 rows of {cell}: the fairness "
+                            "gradient, measured on them, cannot move it (with the training "
+                            f"rows: {more})"
+                        )
                     also = "" if extra is None else f" (with the training rows: {count + more})"
                     return (
                         f"the validation data hold {count} row(s) of {cell}{also}, fewer "
