@@ -176,30 +176,30 @@ def influence_path(model, split, settings, *, sample_weight=None):
             first_influences = problem.host(influences)
             settings.log(f"influences of {problem.n_samples} points, D={problem.n_params}", start)
         if rule.linear:
-            variants = [{}]
+            constrained = (True,)
             if step == 0 and lambdas is None and not custom and len(gap_terms) < len(term_values):
                 # several groups: the gap's own direction competes with the constraints'
-                variants.append({"constrained": False})
-            segments = []
-            for variant in variants:
-                lams, seg_thetas, a = _path.linear_path(
-                    problem,
-                    curvature,
-                    term_influences,
-                    term_values,
-                    term_gradients,
-                    term_solutions,
-                    rule.name,
-                    lambdas,
-                    features=features,
-                    epsilon=getattr(rule, "epsilon", 1.0),
-                    per_term=lambdas is None,
-                    update=update,
-                    gap_terms=gap_terms,
-                    **variant,
-                )
-                segment = {"lambda_step": lams, "lambda": lams, **evaluate(seg_thetas)}
-                segments.append((segment, a, lams, seg_thetas))
+                constrained = (True, False)
+            lines = _path.linear_path(
+                problem,
+                curvature,
+                term_influences,
+                term_values,
+                term_gradients,
+                term_solutions,
+                rule.name,
+                lambdas,
+                features=features,
+                epsilon=getattr(rule, "epsilon", 1.0),
+                per_term=lambdas is None,
+                update=update,
+                gap_terms=gap_terms,
+                constrained=constrained,
+            )
+            segments = [
+                ({"lambda_step": lams, "lambda": lams, **evaluate(seg_thetas)}, a, lams, seg_thetas)
+                for lams, seg_thetas, a in lines
+            ]
             segment, a, lams, seg_thetas = segments[_preferred(segments, select)]
             directions.append(a)
         elif rule.needs_utility:

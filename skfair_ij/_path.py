@@ -140,7 +140,7 @@ def linear_path(
     per_term=True,
     update="jackknife",
     gap_terms=None,
-    constrained=True,
+    constrained=(True,),
 ):
     """Parameters along the λ path of I-JACK or SIM-JACK.
 
@@ -181,17 +181,16 @@ def linear_path(
         whatever the number of terms.
     gap_terms : ndarray of int, default=None
         The terms whose sum is the gap (None: all of them).
-    constrained : bool, default=True
-        Whether to zero the terms together; False follows the gap's own
-        direction.
+    constrained : tuple of bool, default=(True,)
+        One path per entry: True zeroes the terms together, False follows the
+        gap's own direction. The paths share the solves and the pass over the
+        training gradients.
 
     Returns
     -------
-    lambdas : ndarray of shape (k,)
-    thetas : Tensor of shape (k, D)
-        ``θ̂ + λ u`` for every λ.
-    direction : ndarray of shape (N,)
-        ``a`` with ``w(λ) = 1 − λ a``.
+    list of (lambdas, thetas, direction), one per entry of ``constrained``
+        ``lambdas`` (k,); ``thetas`` (k, D), ``θ̂ + λ u`` for every λ;
+        ``direction`` (N,), ``a`` with ``w(λ) = 1 − λ a``.
     """
     A = term_influences
     if rule == "simjack":
@@ -223,12 +222,22 @@ def linear_path(
             return curvature.solve(GA @ mix) / problem.n_samples
 
     M_all = slopes.double().cpu().numpy()
+    return [
+        _line(
+            problem, A, values, M_all, term_gradients, direction, lambdas, gap_terms, per_term and c
+        )
+        for c in constrained
+    ]
+
+
+def _line(problem, A, values, M_all, term_gradients, direction, lambdas, gap_terms, per_term):
+    """One line of :func:`linear_path`: its mix of the terms, scale and points."""
     # a = A mix; by default the gap's own direction, the sum of the terms making it up
     mix = torch.zeros(A.shape[1], dtype=problem.dtype, device=problem.device)
     mix[torch.as_tensor(_all_or(gap_terms, A.shape[1]), device=mix.device)] = 1.0
     scale = None
     active = np.flatnonzero(values > 0)
-    if constrained and per_term and len(values) > 1 and len(active) > 1:
+    if per_term and len(values) > 1 and len(active) > 1:
         M = M_all[np.ix_(active, active)]
         c = np.linalg.lstsq(M, -values[active], rcond=1e-8)[0]
         slope_of_sum = float(M_all[:, active].sum(0) @ c)
