@@ -207,14 +207,12 @@ def influence_path(model, split, settings, *, sample_weight=None):
             lams, seg_thetas, weight_columns = utility_path(
                 problem, curvature, first_influences, utility, lambdas
             )
-            segment = {"lambda_step": lams}
+            segment = {"lambda_step": lams, **evaluate(seg_thetas)}
         else:
             lams, n_changed, seg_thetas = _path.discrete_path(
                 problem, curvature, influences, rule.name, lambdas
             )
-            segment = {"lambda_step": lams, "n_changed": n_changed}
-        if "val_accuracy" not in segment:
-            segment.update(evaluate(seg_thetas))
+            segment = {"lambda_step": lams, "n_changed": n_changed, **evaluate(seg_thetas)}
         segment["step"] = np.full(len(lams), step)
         offset = 0.0 if path is None else float(path["lambda"][-1])
         segment["lambda"] = lams + offset

@@ -142,24 +142,18 @@ def test_module_with_another_output_shape_points_at_adapter_kwargs():
     assert clf.fit(X[:400], y[:400], **kw).predict(X[400:]).shape == (200,)
 
 
-class _ScaledInput(torch.nn.Module):
-    def __init__(self):
+class _NotOnTheInput(torch.nn.Module):
+    """A first layer that does not take X itself (``scaled``) or is called twice."""
+
+    def __init__(self, how):
         super().__init__()
-        self.layer = torch.nn.Linear(4, 3)
-        self.out = torch.nn.Linear(3, 1)
-
-    def forward(self, X):
-        return self.out(torch.tanh(self.layer(2 * X))).squeeze(-1)
-
-
-class _SharedLayer(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
+        self.how = how
         self.layer = torch.nn.Linear(4, 4)
         self.out = torch.nn.Linear(4, 1)
 
     def forward(self, X):
-        return self.out(torch.tanh(self.layer(torch.tanh(self.layer(X))))).squeeze(-1)
+        hidden = self.layer(2 * X) if self.how == "scaled" else self.layer(self.layer(X))
+        return self.out(torch.tanh(hidden)).squeeze(-1)
 
 
 @pytest.mark.parametrize(
@@ -167,8 +161,8 @@ class _SharedLayer(torch.nn.Module):
     [
         (torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.SELU(), torch.nn.Linear(5, 1)), True),
         (torch.nn.Linear(4, 1), True),  # a logistic regression as a module
-        (_ScaledInput(), False),  # the first layer does not take X itself
-        (_SharedLayer(), False),  # a layer called twice per forward pass
+        (_NotOnTheInput("scaled"), False),  # the first layer does not take X itself
+        (_NotOnTheInput("twice"), False),  # a layer called twice per forward pass
     ],
 )
 def test_path_predictions_of_a_net_from_its_input_layer(module, fast):

@@ -60,24 +60,21 @@ def span(P):
     return None
 
 
-def path_logits(module, layer_name, logit_fn, thetas, X, slices):
+def path_logits(module, layer_name, logit_fn, thetas, X, layer_at, lines):
     """Logits (k, n) of X at every θ_k, the layer ``layer_name`` computed from
-    the span of its parameters, or None when they do not span a few lines.
+    the span of its parameters.
 
-    ``slices``: the positions of the layer's weight and bias (None) in θ.
+    ``layer_at``: ``(index, n_weights)``, the positions in θ of the layer's
+    weight (the first ``n_weights``) and bias (the rest, if any); ``lines``:
+    :func:`span` of ``thetas[:, index]``.
     """
-    weight_at, bias_at = slices
-    index = torch.cat([weight_at, bias_at]) if bias_at is not None else weight_at
-    found = span(thetas[:, index])
-    if found is None:
-        return None
-    coefficients, basis = (t.to(thetas.dtype) for t in found)
+    index, n_weights = layer_at
+    coefficients, basis = (t.to(thetas.dtype) for t in lines)
     layer = module.get_submodule(layer_name)
-    n_weights = len(weight_at)
 
     def parts(vector):
         weight = vector[:n_weights].view(layer.weight.shape)
-        return weight, (vector[n_weights:] if bias_at is not None else None)
+        return weight, (vector[n_weights:] if len(vector) > n_weights else None)
 
     with torch.no_grad():
         outputs = [torch.nn.functional.linear(X, *parts(thetas[0, index]))]

@@ -10,7 +10,7 @@ from ..influence._dask import is_dask_collection
 from ..influence._problem import PREDICT_CHUNK
 from ..influence._sparse import as_rows
 from ._base import ModelAdapter
-from ._input_layer import input_layer, path_logits
+from ._input_layer import input_layer, path_logits, span
 
 MODULE_OUTPUTS = ("logit", "two_logits", "two_log_proba", "two_proba")
 BAD_OUTPUT_SHAPE = (
@@ -136,23 +136,31 @@ class TorchModuleAdapter(ModelAdapter):
         if self._input_layer is None:
             return super().positive(X, thetas)
         thetas = thetas.to(self.device, self.dtype)
-        slices = self._layer_slices(self._input_layer)
-        blocks = []
-        for start in range(0, len(X), PREDICT_CHUNK):
-            rows = X[start : start + PREDICT_CHUNK].to(self.device)
-            logits = path_logits(
-                self._module, self._input_layer, self.logit_fn, thetas, rows, slices
+        layer_at = self._layer_at(self._input_layer)
+        lines = span(thetas[:, layer_at[0]])
+        if lines is None:  # not a few lines: every point runs the whole net
+            return super().positive(X, thetas)
+        blocks = [
+            path_logits(
+                self._module,
+                self._input_layer,
+                self.logit_fn,
+                thetas,
+                X[start : start + PREDICT_CHUNK].to(self.device),
+                layer_at,
+                lines,
             )
-            if logits is None:  # not a few lines: every point runs the whole net
-                return super().positive(X, thetas)
-            blocks.append((logits > 0).cpu().numpy())
-        return np.concatenate(blocks, axis=1)
+            > 0
+            for start in range(0, len(X), PREDICT_CHUNK)
+        ]
+        return torch.cat(blocks, dim=1).cpu().numpy()
 
-    def _layer_slices(self, name):
-        """Positions in θ of a layer's weight and bias (None without a bias)."""
+    def _layer_at(self, name):
+        """Positions in θ of a layer's weight then bias, and the weight's size."""
         offsets = np.cumsum([0, *self._sizes])
         at = {n: torch.arange(offsets[i], offsets[i + 1]) for i, n in enumerate(self._names)}
-        return at[_prefixed(name, "weight")], at.get(_prefixed(name, "bias"))
+        weight, bias = at[_prefixed(name, "weight")], at.get(_prefixed(name, "bias"))
+        return (weight if bias is None else torch.cat([weight, bias])), len(weight)
 
     def _write_parameters(self, model, theta):
         target = self._torch_module(model)

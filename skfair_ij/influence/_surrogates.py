@@ -315,10 +315,13 @@ def fairness_value_and_gradient(
         reference = torch.where(totals2 > 0, sums2 / totals2.clamp(min=1e-300), torch.nan)
     means.requires_grad_(True)
     by_group = by_group and per_term
-    if by_group:
-        terms, gap_terms = gap_constraints(means, shape, reference)
-    else:
-        terms = gap_terms_from_cell_means(means, shape, reference)
+
+    def terms_of(cell_means):  # the terms (constraints or max − min), oriented by reference
+        if by_group:
+            return gap_constraints(cell_means, shape, reference)
+        return gap_terms_from_cell_means(cell_means, shape, reference), None
+
+    terms, gap_terms = terms_of(means)
     n_terms = len(terms)
     coef = torch.zeros((len(y), n_terms), dtype=dtype, device=device)
     for t in range(n_terms):
@@ -336,10 +339,8 @@ def fairness_value_and_gradient(
                 (coef[rows, t] * values).sum(), theta_, retain_graph=t + 1 < n_terms
             )
             gradient[t] += g
-    if reference is not None and by_group:
-        terms = gap_constraints(reference, shape, reference)[0]
-    elif reference is not None:
-        terms = gap_terms_from_cell_means(reference, shape, reference)
+    if reference is not None:  # the values on the pooled rows
+        terms = terms_of(reference)[0]
     values = terms.detach().cpu().numpy()
     if by_group:
         return values, gradient, gap_terms

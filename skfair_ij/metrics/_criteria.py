@@ -104,6 +104,8 @@ class FairnessCriterion(Options):
         ``min_rows`` rows among all of them, one of them a validation row (the
         fairness gradient is the validation rows')."""
         y_val, groups_val = np.asarray(y_val), np.asarray(groups_val)
+        if extra is not None:
+            extra = tuple(np.asarray(a) for a in extra)
         present = np.unique(y_val)
         if len(present) < 2:
             only = _plain(classes[int(present[0])]) if len(present) else None
@@ -113,10 +115,7 @@ class FairnessCriterion(Options):
             )
         for group in range(len(group_names)):
             for label in self.labels:
-                rows = groups_val == group
-                if label is not None:
-                    rows &= y_val == label
-                count = int(rows.sum())
+                count = _count(y_val, groups_val, group, label)
                 more = 0 if extra is None else _count(*extra, group, label)
                 if count + more < min_rows or count == 0:
                     cell = f"group {_plain(group_names[group])!r}"
@@ -190,9 +189,10 @@ def check_criterion(criterion):
 
 
 def _count(y, groups, group, label):
-    rows = np.asarray(groups) == group
+    """Rows of a group (with a label, when not None)."""
+    rows = groups == group
     if label is not None:
-        rows &= np.asarray(y) == label
+        rows &= y == label
     return int(rows.sum())
 
 
