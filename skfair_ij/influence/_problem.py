@@ -13,10 +13,10 @@ memory budget); no N × D matrix is built unless it fits in that budget.
 """
 
 import torch
-import torch.autograd.forward_ad as fwAD
 from torch.func import grad, vmap
 
 from ._blas import dense_affine_rows
+from ._forward import forward_jvp, fused_gauss_newton
 from ._grads import logistic_loss, logit_jacobian, per_sample_grads
 from ._objective import TrainingObjective
 
@@ -185,6 +185,11 @@ class BinaryModelProblem(TrainingObjective):
         X = self._rows(rows)[0]
         if self._linear is not None:
             return self._linear[0](X, V)
+        if self._fused_products:
+            try:
+                return forward_jvp(self.logit_fn, self.theta, X, V)
+            except (RuntimeError, NotImplementedError):
+                self._fused_products = False
 
         def forward(th):
             return self.logit_fn(th, X).reshape(-1)
@@ -320,26 +325,8 @@ class BinaryModelProblem(TrainingObjective):
         return self._vjp(rows, self.curvature[rows, None] * self._jvp(rows, columns))
 
     def _fused_gauss_newton_chunk(self, rows, columns):
-        # One forward pass carries both the logits (recorded for the backward
-        # pass) and their tangent J v (forward-mode AD); the backward pass of the
-        # same graph gives Jᵀ (s ⊙ J v). About half the work of a separate
-        # torch.func jvp and vjp, which each run their own forward pass.
         X = self._rows(rows)[0]
-        weight = self.curvature[rows]
-        out = torch.empty_like(columns)
-        with torch.enable_grad():
-            theta = self.theta.detach().requires_grad_(True)
-            for j in range(columns.shape[1]):
-                with fwAD.dual_level():
-                    dual = fwAD.make_dual(theta, columns[:, j].contiguous())
-                    logits, tangent = fwAD.unpack_dual(self.logit_fn(dual, X).reshape(-1))
-                if tangent is None:  # the logits do not depend on θ
-                    out[:, j] = 0.0
-                    continue
-                (out[:, j],) = torch.autograd.grad(
-                    logits, theta, grad_outputs=weight * tangent.detach()
-                )
-        return out
+        return fused_gauss_newton(self.logit_fn, self.theta, X, self.curvature[rows], columns)
 
     def hessian_sum(self, V):
         """The data part of :meth:`hessian_product` for V (D, k)."""
