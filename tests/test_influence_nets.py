@@ -228,6 +228,9 @@ def test_gauss_newton_product_streamed_equals_dense(data, fused, monkeypatch):
     expected = _dense_gauss_newton(problem) @ V
     torch.testing.assert_close(problem.gauss_newton_product(V), expected)
     assert problem._fused_products is fused  # the fallback is taken once and kept
+    # per-sample gradients times V: forward-mode tangents, or torch.func's jvp
+    J = torch.func.jacrev(lambda th: problem.logit_fn(th, problem.X))(problem.theta)
+    torch.testing.assert_close(problem.gradient_products(V), problem.residual[:, None] * (J @ V))
 
 
 def test_recycled_solves_match_cold_solves(binary_net, data):
@@ -248,6 +251,41 @@ def test_recycled_solves_match_cold_solves(binary_net, data):
     torch.testing.assert_close(second, expected, rtol=1e-3, atol=1e-5 * float(expected.abs().max()))
     assert warm_iterations < cold.info_["n_iter"]
     assert cold_iterations > 0
+
+
+def test_right_hand_sides_of_a_net_solved_in_turn(data, monkeypatch):
+    """A net's product costs a forward and a backward pass per column, so its
+    right-hand sides are solved one after another, each from the search
+    directions of the previous ones: the dense solutions, in fewer column
+    products than solving the columns together."""
+    from skfair_ij.influence import BinaryModelProblem
+
+    X, y, *_ = data
+    torch.manual_seed(0)
+    adapter = TorchModuleAdapter(MLP().double(), weight_decay=1e-3)
+    problem = adapter.make_problem(X.astype(np.float64), y, memory_budget=64 * 8 * 8 * 200)
+    assert not problem.batched_products  # streamed automatic differentiation
+    B = torch.randn(problem.n_params, 6, dtype=torch.float64)
+    expected = torch.linalg.solve(_dense_gauss_newton(problem) + 1e-2 * torch.eye(len(B)), B)
+    products = {}
+    original = problem.gauss_newton_product
+
+    def counted(V):
+        products[mode] += V.shape[1]
+        return original(V)
+
+    monkeypatch.setattr(problem, "gauss_newton_product", counted)
+    for mode in ("in turn", "together"):
+        if mode == "together":
+            monkeypatch.setattr(BinaryModelProblem, "batched_products", True)
+        products[mode] = 0
+        curvature = Curvature(problem, "cg", damping=1e-2, tol=1e-8, maxiter=500)
+        solution = curvature.solve(B)
+        torch.testing.assert_close(
+            solution, expected, rtol=1e-4, atol=1e-6 * float(expected.abs().max())
+        )
+        assert curvature.info_["residual"].shape == (6,)
+    assert products["in turn"] < 0.75 * products["together"]
 
 
 def test_fisher_update_of_a_net_is_the_newton_step(binary_net, data):

@@ -120,7 +120,11 @@ def conjugate_gradient(
         if bool(done.all()):
             n_iter -= 1
             break
-        AP = matvec(P)
+        if bool(done.any()):  # converged columns take no more products
+            AP = torch.zeros_like(P)
+            AP[:, ~done] = matvec(P[:, ~done])
+        else:
+            AP = matvec(P)
         curvature = (P * AP).sum(0)
         if record is not None:
             running = ~done & (curvature > 0)
@@ -338,28 +342,45 @@ class Curvature:
             else:
                 X = torch.linalg.lu_solve(*self._lu, B)
         else:
-            if self._precondition is None:  # decided at the first solve
-                self._precondition = self._jacobi()
-            x0, ax0, deflate = self._recycled_guess(B)
-            X, info = conjugate_gradient(
-                self.matvec,
-                B,
-                x0=x0,
-                ax0=ax0,
-                deflate=deflate,
-                precondition=self._precondition if self._precondition is not False else None,
-                tol=self.tol,
-                maxiter=self.maxiter,
-                record=self._record if self._max_recycled > 0 else None,
-            )
-            self.info_ = info
-            worst = float(info["residual"].max())
-            if worst > 10 * self.tol:
-                warnings.warn(
-                    f"Conjugate gradient did not converge in {self.maxiter} iterations "
-                    f"(relative residual {worst:.2e} > tol {self.tol:.0e}); increase "
-                    "damping or maxiter.",
-                    InfluenceConvergenceWarning,
-                    stacklevel=2,
-                )
+            X = self._conjugate_gradient(B)
         return X[:, 0] if squeeze else X
+
+    def _conjugate_gradient(self, B):
+        if self._precondition is None:  # decided at the first solve
+            self._precondition = self._jacobi()
+        if B.shape[1] > 1 and self._max_recycled > 0 and not self.problem.batched_products:
+            # Each column of a product is its own forward and backward pass: solve
+            # one column at a time, each started from the span of the search
+            # directions of the previous ones. On Adult by sex × race (MLP, 18
+            # equalized-odds terms): 80 column products instead of 270.
+            solved = [self._cg(B[:, j : j + 1]) for j in range(B.shape[1])]
+            X = torch.cat([column for column, _ in solved], 1)
+            infos = [info for _, info in solved]
+            residual = torch.cat([info["residual"] for info in infos])
+            self.info_ = {"n_iter": sum(info["n_iter"] for info in infos), "residual": residual}
+        else:
+            X, self.info_ = self._cg(B)
+        worst = float(self.info_["residual"].max())
+        if worst > 10 * self.tol:
+            warnings.warn(
+                f"Conjugate gradient did not converge in {self.maxiter} iterations "
+                f"(relative residual {worst:.2e} > tol {self.tol:.0e}); increase "
+                "damping or maxiter.",
+                InfluenceConvergenceWarning,
+                stacklevel=3,
+            )
+        return X
+
+    def _cg(self, B):
+        x0, ax0, deflate = self._recycled_guess(B)
+        return conjugate_gradient(
+            self.matvec,
+            B,
+            x0=x0,
+            ax0=ax0,
+            deflate=deflate,
+            precondition=self._precondition if self._precondition is not False else None,
+            tol=self.tol,
+            maxiter=self.maxiter,
+            record=self._record if self._max_recycled > 0 else None,
+        )

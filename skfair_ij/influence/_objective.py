@@ -20,6 +20,10 @@ class TrainingObjective:
     ``curvature_trace_sum``, ``hutchinson_sum`` and ``exact_trace``.
     """
 
+    # whether a product with k columns costs about one pass over the rows (matrix
+    # products, blocks of a cluster) rather than k (automatic differentiation)
+    batched_products = True
+
     def _set_model(self, theta, n_samples, l2_penalty, memory_budget, jacobian_products=None):
         """θ (its dtype and device are used throughout), N, ρ (zeros when None),
         the memory budget and the intercept: what every backend holds."""

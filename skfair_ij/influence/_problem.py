@@ -361,6 +361,12 @@ class BinaryModelProblem(TrainingObjective):
         return H
 
     @property
+    def batched_products(self):
+        """Whether a k-column product costs about one pass (matrix products), not k
+        forward and backward passes (a model differentiated automatically)."""
+        return self._jacobian is not None or self._linear is not None
+
+    @property
     def exact_trace(self):
         """Whether :meth:`mean_curvature` computes the trace exactly."""
         return self._jacobian is not None or self._linear is not None
