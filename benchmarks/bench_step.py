@@ -50,14 +50,19 @@ def trained(model, split, seed):
 
 
 def time_steps(ctx, methods, repeats):
-    """Median seconds of each method's fit, the methods alternating."""
-    seconds = {name: [] for name in methods}
+    """Median seconds of each method's fit, the methods alternating (NaN for a
+    method that raises, e.g. OxonFair beyond four groups)."""
+    seconds = {}
     for name in methods:  # untimed: first calls
-        METHODS[name](ctx)
+        try:
+            METHODS[name](ctx)
+            seconds[name] = []
+        except Exception as exc:  # a peer's own refusal or failure: said, the others go on
+            print(f"{name}: {type(exc).__name__}: {exc}".splitlines()[0][:160], file=sys.stderr)
     for _ in range(repeats):
-        for name in methods:
+        for name in seconds:
             seconds[name].append(METHODS[name](ctx).seconds)
-    return {name: float(np.median(v)) for name, v in seconds.items()}
+    return {name: float(np.median(seconds.get(name, np.nan))) for name in methods}
 
 
 def cold_first_fit(model, fairness, sensitive, seed):
@@ -113,7 +118,10 @@ def main():
                 median = time_steps(ctx, ("ijack", *PEERS), args.repeats)
             ours = median["ijack"]
             line = f"{model:7s} {fairness:4s} {ours:6.2f}" + "".join(
-                f" {median[name]:17.2f} {ours / median[name]:4.1f}×" for name in PEERS
+                f" {'—':>17s} {'—':>5s}"
+                if np.isnan(median[name])
+                else f" {median[name]:17.2f} {ours / median[name]:4.1f}×"
+                for name in PEERS
             )
             if args.cold:
                 line += f" {cold_first_fit(model, fairness, args.sensitive, args.seed):16.2f}"
