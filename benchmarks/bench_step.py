@@ -67,13 +67,8 @@ def time_steps(ctx, methods, repeats):
 
 def cold_first_fit(model, fairness, sensitive, seed):
     """Seconds of our first fit in a fresh process (after the ERM training)."""
-    code = (
-        "import sys, warnings; warnings.simplefilter('ignore');"
-        "sys.argv = ['', '--_cold', *sys.argv[1:]];"
-        "import runpy; runpy.run_path(" + repr(__file__) + ", run_name='__main__')"
-    )
     out = subprocess.run(
-        [sys.executable, "-c", code, model, fairness, ",".join(sensitive), str(seed)],
+        [sys.executable, __file__, "--_cold", model, fairness, ",".join(sensitive), str(seed)],
         capture_output=True,
         text=True,
         check=True,
