@@ -258,8 +258,7 @@ def _preferred(segments, select):
     """
     if len(segments) == 1:
         return 0
-    picks = [select(columns) for columns, *_ in segments]
-    chosen = [(columns, a, i) for (columns, a, *_), i in zip(segments, picks, strict=True)]
+    chosen = [(columns, a, select(columns)) for columns, a, *_ in segments]
     first = segments[0][0]
     table = {key: np.array([first[key][0]] + [c[key][i] for c, _, i in chosen]) for key in first}
     sizes = [float((a**2).sum()) ** 0.5 * float(c["lambda"][i]) for c, a, i in chosen]

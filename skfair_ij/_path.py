@@ -233,8 +233,9 @@ def linear_path(
 def _line(problem, A, values, M_all, term_gradients, direction, lambdas, gap_terms, per_term):
     """One line of :func:`linear_path`: its mix of the terms, scale and points."""
     # a = A mix; by default the gap's own direction, the sum of the terms making it up
+    gap_terms = np.arange(A.shape[1]) if gap_terms is None else gap_terms
     mix = torch.zeros(A.shape[1], dtype=problem.dtype, device=problem.device)
-    mix[torch.as_tensor(_all_or(gap_terms, A.shape[1]), device=mix.device)] = 1.0
+    mix[torch.as_tensor(gap_terms, device=mix.device)] = 1.0
     scale = None
     active = np.flatnonzero(values > 0)
     if per_term and len(values) > 1 and len(active) > 1:
@@ -263,10 +264,6 @@ def _line(problem, A, values, M_all, term_gradients, direction, lambdas, gap_ter
     )
     thetas = problem.theta[None, :] + lam[:, None] * u[None, :]
     return np.asarray(lambdas, dtype=float), thetas, problem.host(a)
-
-
-def _all_or(indices, n):
-    return np.arange(n) if indices is None else np.asarray(indices)
 
 
 def discrete_path(problem, curvature, influences, rule, lambdas):
