@@ -208,26 +208,58 @@ def _dense_gauss_newton(problem):
     return H + torch.diag(problem.l2_penalty)
 
 
-@pytest.mark.parametrize("fused", [True, False])
-def test_gauss_newton_product_streamed_equals_dense(data, fused, monkeypatch):
-    """The fused (forward-mode + backward) product and its torch.func fallback
-    both equal the dense Gauss-Newton matrix, with several chunks and columns."""
+class _TiedMLP(torch.nn.Module):
+    """The input layer's weight also serves a second layer."""
+
+    def __init__(self, n_features=5, n_hidden=16):
+        super().__init__()
+        self.first, self.second = (torch.nn.Linear(n_features, n_hidden) for _ in range(2))
+        self.second.weight = self.first.weight
+        self.out = torch.nn.Linear(n_hidden, 1)
+
+    def forward(self, X):
+        hidden = torch.selu(self.first(X)) * torch.tanh(self.second(X**2))
+        return self.out(hidden).squeeze(-1)
+
+
+def _frozen_bias():
+    module = MLP()
+    module.hidden.bias.requires_grad_(False)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("make_module", "mode"),
+    [
+        (MLP, "input_layer"),  # the input layer's output kept, the rest differentiated
+        (MLP, "fused"),  # forward mode and a backward pass over the whole net
+        (MLP, "fallback"),  # torch.func's jvp and vjp
+        (_TiedMLP, "input_layer"),
+        (_frozen_bias, "fused"),  # a bias outside θ: the whole net
+    ],
+)
+def test_gauss_newton_product_streamed_equals_dense(data, make_module, mode, monkeypatch):
+    """Each streamed product equals the dense Gauss-Newton matrix, with several
+    chunks and columns."""
     X, y, *_ = data
     torch.manual_seed(0)
-    adapter = TorchModuleAdapter(MLP().double(), weight_decay=1e-3)
+    adapter = TorchModuleAdapter(make_module().double(), weight_decay=1e-3)
     # a small budget forces several chunks and no cached Jacobian
     problem = adapter.make_problem(X.astype(np.float64), y, memory_budget=64 * 8 * 8 * 200)
     assert problem._jacobian is None and problem.chunk_size < problem.n_samples
-    if not fused:  # a model with an operation that has no forward-mode derivative
+    assert (problem._layer_products is not None) == (make_module is not _frozen_bias)
+    if mode == "fused":
+        problem._layer_products = None
+    if mode == "fallback":  # a model with an operation that has no forward-mode derivative
 
-        def no_forward_ad(rows, columns):
+        def no_forward_ad(*args):
             raise NotImplementedError("no forward AD formula")
 
-        monkeypatch.setattr(problem, "_fused_gauss_newton_chunk", no_forward_ad)
+        monkeypatch.setattr(problem, "_layer_products", no_forward_ad)
     V = torch.randn(problem.n_params, 3, dtype=torch.float64)
     expected = _dense_gauss_newton(problem) @ V
     torch.testing.assert_close(problem.gauss_newton_product(V), expected)
-    assert problem._fused_products is fused  # the fallback is taken once and kept
+    assert problem._fused_products is (mode != "fallback")  # a fallback is taken once, kept
     # per-sample gradients times V: forward-mode tangents, or torch.func's jvp
     J = torch.func.jacrev(lambda th: problem.logit_fn(th, problem.X))(problem.theta)
     torch.testing.assert_close(problem.gradient_products(V), problem.residual[:, None] * (J @ V))

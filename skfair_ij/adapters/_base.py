@@ -114,6 +114,11 @@ class ModelAdapter:
     #: Parameters a penalty usually leaves out (the intercept of a linear model).
     n_unpenalised = 0
 
+    def input_layer(self, X):
+        """The :class:`~skfair_ij.influence._forward.InputLayer` of the model
+        for the rows X, or None (products through the whole model)."""
+        return None
+
     def jacobian_products(self):
         """``(jvp, vjp)`` of a logit affine in θ (see
         :class:`~skfair_ij.influence.BinaryModelProblem`), or None: products
@@ -164,6 +169,7 @@ class ModelAdapter:
         if is_dask_collection(X):  # rows on a cluster: y and weights stay there too
             problem_type = DaskProblem
         else:
+            kwargs["input_layer"] = self.input_layer(X)
             y = torch.as_tensor(np.asarray(y), dtype=self.dtype)
             if sample_weight is not None:
                 sample_weight = torch.as_tensor(np.asarray(sample_weight), dtype=self.dtype)

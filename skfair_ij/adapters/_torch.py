@@ -7,6 +7,7 @@ import torch
 from torch.func import functional_call
 
 from ..influence._dask import is_dask_collection
+from ..influence._forward import InputLayer
 from ..influence._problem import PREDICT_CHUNK
 from ..influence._sparse import as_rows
 from ._base import ModelAdapter
@@ -129,11 +130,7 @@ class TorchModuleAdapter(ModelAdapter):
         X = self.to_tensor(X)
         if not isinstance(thetas, torch.Tensor) or len(thetas) < 3 or not torch.is_tensor(X):
             return super().positive(X, thetas)
-        if not hasattr(self, "_input_layer"):  # found once, on the first path
-            name = input_layer(self._module, self.logit_fn, self.theta, X)
-            trainable = name is not None and _prefixed(name, "weight") in self._names
-            self._input_layer = name if trainable else None
-        if self._input_layer is None:
+        if self._input_layer_name(X) is None:
             return super().positive(X, thetas)
         thetas = thetas.to(self.device, self.dtype)
         layer_at = self._layer_at(self._input_layer)
@@ -154,6 +151,36 @@ class TorchModuleAdapter(ModelAdapter):
             for start in range(0, len(X), PREDICT_CHUNK)
         ]
         return torch.cat(blocks, dim=1).cpu().numpy()
+
+    def _input_layer_name(self, X):
+        """The name of the trainable ``nn.Linear`` that takes the input (found
+        once, from the first rows of X), or None."""
+        if not hasattr(self, "_input_layer"):
+            name = input_layer(self._module, self.logit_fn, self.theta, X)
+            trainable = name is not None and _prefixed(name, "weight") in self._names
+            self._input_layer = name if trainable else None
+        return self._input_layer
+
+    def input_layer(self, X):
+        X = self.to_tensor(X)
+        name = self._input_layer_name(X) if torch.is_tensor(X) and len(X) else None
+        if name is None:
+            return None
+        layer = self._module.get_submodule(name)
+        ends = np.cumsum(self._sizes).tolist()
+        at = {n: slice(e - s, e) for n, e, s in zip(self._names, ends, self._sizes, strict=True)}
+        bias = at.get(_prefixed(name, "bias"))
+        if layer.bias is not None and bias is None:  # a frozen bias: not in θ
+            return None
+
+        def rest_fn(theta, X, Z):
+            layer.forward = lambda inputs: Z
+            try:
+                return self.logit_fn(theta, X)
+            finally:
+                layer.__dict__.pop("forward", None)  # the class's forward again
+
+        return InputLayer(at[_prefixed(name, "weight")], bias, tuple(layer.weight.shape), rest_fn)
 
     def _layer_at(self, name):
         """Positions in θ of a layer's weight then bias, and the weight's size."""

@@ -6,7 +6,15 @@ with the backward pass of the same graph. Neither uses ``torch.func``'s
 transforms, whose first use in a process sets up for about a third of a second,
 nor ``autograd.grad``'s ``grad_outputs``, whose first use imports torch's
 symbolic-shape machinery (half a second): a first fit pays neither.
+
+When the model's input goes through one linear layer first, that layer's
+output at the fitted parameters is the same in every product: :class:`InputLayer`
+keeps it, and a product runs only the rest of the model, the layer entering
+through its tangent ``X Vᵀ`` and its gradient ``Gᵀ X``.
 """
+
+from collections.abc import Callable
+from typing import NamedTuple
 
 import torch
 import torch.autograd.forward_ad as fwAD
@@ -43,4 +51,74 @@ def fused_gauss_newton(logit_fn, theta, X, weight, V):
                 continue
             # the gradient of a scalar: no grad_outputs
             (out[:, j],) = torch.autograd.grad(logits @ (weight * tangent.detach()), theta)
+    return out
+
+
+class InputLayer(NamedTuple):
+    """A linear layer applied to the model's input, and the rest of the model.
+
+    ``weight`` and ``bias`` (None without one) are the layer's slices of θ,
+    ``shape`` its weight's (outputs, inputs); ``rest_fn(theta, X, Z)`` gives
+    the logits of X when the layer outputs Z (θ's entries of the layer unused).
+    """
+
+    weight: slice
+    bias: slice | None
+    shape: tuple
+    rest_fn: Callable
+
+
+class InputLayerProducts:
+    """Gauss-Newton products of row chunks through an :class:`InputLayer`, each
+    chunk's layer output computed at its first product and kept."""
+
+    def __init__(self, layer, theta):
+        self.layer, self.theta, self._outputs = layer, theta, {}
+
+    def __call__(self, key, X, weight, V):
+        Z = self._outputs.get(key)
+        if Z is None:
+            W = self.theta[self.layer.weight].view(self.layer.shape)
+            b = None if self.layer.bias is None else self.theta[self.layer.bias]
+            with torch.no_grad():
+                Z = torch.nn.functional.linear(X, W, b)
+            self._outputs[key] = Z
+        return input_layer_gauss_newton(self.layer, self.theta, X, Z, weight, V)
+
+
+def input_layer_gauss_newton(layer, theta, X, Z, weight, V):
+    """``Jᵀ diag(weight) J V`` (D, k) for the rows X, ``Z`` their output of the
+    input layer at θ (see :class:`InputLayer`).
+
+    The same as :func:`fused_gauss_newton` without the layer's forward product
+    ``X Wᵀ``: the forward pass starts from Z, the layer's tangent is ``X V_Wᵀ +
+    v_b``, and the backward pass stops at Z, whose gradient G gives the layer's
+    ``Gᵀ X`` and ``Σ_n G_n``.
+    """
+    out = torch.empty_like(V)
+    with torch.enable_grad():
+        theta = theta.detach().requires_grad_(True)
+        Z = Z.detach().requires_grad_(True)
+        for j in range(V.shape[1]):
+            v = V[:, j].contiguous()
+            bias = None if layer.bias is None else v[layer.bias]
+            dZ = torch.nn.functional.linear(X, v[layer.weight].view(layer.shape), bias)
+            with fwAD.dual_level():
+                dual = layer.rest_fn(fwAD.make_dual(theta, v), X, fwAD.make_dual(Z, dZ))
+                logits, tangent = fwAD.unpack_dual(dual.reshape(-1))
+            if tangent is None:  # the logits do not depend on θ
+                out[:, j] = 0.0
+                continue
+            gradients = torch.autograd.grad(
+                logits @ (weight * tangent.detach()), (theta, Z), allow_unused=True
+            )
+            column, G = (
+                torch.zeros_like(t) if g is None else g
+                for g, t in zip(gradients, (theta, Z), strict=True)
+            )
+            # added: a weight tied to another layer also has a gradient from there
+            column[layer.weight] += (G.T @ X).reshape(-1)
+            if layer.bias is not None:
+                column[layer.bias] += G.sum(0)
+            out[:, j] = column
     return out

@@ -16,7 +16,7 @@ import torch
 from torch.func import grad, vmap
 
 from ._blas import dense_affine_rows
-from ._forward import forward_jvp, fused_gauss_newton
+from ._forward import InputLayerProducts, forward_jvp, fused_gauss_newton
 from ._grads import logistic_loss, logit_jacobian, per_sample_grads
 from ._objective import TrainingObjective
 
@@ -60,6 +60,9 @@ class BinaryModelProblem(TrainingObjective):
     cache_jacobian : bool, default=True
         Whether a Jacobian that fits the budget is cached (a problem made for
         one pass, such as a block of a Dask backend, gains nothing by it).
+    input_layer : InputLayer, default=None
+        The linear layer that takes the model's input: streamed Gauss-Newton products
+        keep its output (if it fits in a quarter of the budget) and run the rest only.
 
     Examples
     --------
@@ -89,6 +92,7 @@ class BinaryModelProblem(TrainingObjective):
         memory_budget=DEFAULT_MEMORY_BUDGET,
         logits=None,
         cache_jacobian=True,
+        input_layer=None,
     ):
         self.logit_fn = logit_fn
         self._set_model(theta, len(X), l2_penalty, memory_budget, jacobian_products)
@@ -134,6 +138,10 @@ class BinaryModelProblem(TrainingObjective):
         self._jacobian = None
         self._fused_products = True
         self._linear = jacobian_products
+        kept = input_layer is not None and (
+            self.n_samples * input_layer.shape[0] * itemsize <= self.memory_budget // 4
+        )
+        self._layer_products = InputLayerProducts(input_layer, self.theta) if kept else None
         # a dense linear model on the CPU: the fused NumPy kernels (None otherwise)
         self._dense = dense_affine_rows(
             self.X, jacobian_products, self.dtype, self.product_chunk_size
@@ -317,16 +325,15 @@ class BinaryModelProblem(TrainingObjective):
             X = self._rows(rows)[0]
             return vjp(X, self.curvature[rows, None] * jvp(X, columns))
         if self._fused_products:
+            X, weight = self._rows(rows)[0], self.curvature[rows]
             try:
-                return self._fused_gauss_newton_chunk(rows, columns)
+                if self._layer_products is not None:
+                    return self._layer_products(rows.start, X, weight, columns)
+                return fused_gauss_newton(self.logit_fn, self.theta, X, weight, columns)
             except (RuntimeError, NotImplementedError):
                 # an operation of the model without a forward-mode derivative
                 self._fused_products = False
         return self._vjp(rows, self.curvature[rows, None] * self._jvp(rows, columns))
-
-    def _fused_gauss_newton_chunk(self, rows, columns):
-        X = self._rows(rows)[0]
-        return fused_gauss_newton(self.logit_fn, self.theta, X, self.curvature[rows], columns)
 
     def hessian_sum(self, V):
         """The data part of :meth:`hessian_product` for V (D, k)."""
