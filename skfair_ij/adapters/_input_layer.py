@@ -51,8 +51,14 @@ def span(P):
     bound = RESIDUAL * float(P.abs().max())
     if float(differences.abs().max()) <= bound:
         return torch.zeros((len(P), 0), dtype=P.dtype), P[:0]
-    vectors = torch.linalg.svd(differences, full_matrices=False)[2]
-    for rank in range(1, min(MAX_RANK, len(vectors)) + 1):
+    # the right singular vectors from the k × k Gram matrix: the path's few points
+    # against the layer's many parameters (an SVD of the k × p block is ten times
+    # slower); the residual check below makes any basis exact enough
+    values, U = torch.linalg.eigh(differences @ differences.T)
+    keep = torch.argsort(values, descending=True)[: min(MAX_RANK, len(values))]
+    vectors = U[:, keep].T @ differences
+    vectors /= vectors.norm(dim=1, keepdim=True).clamp(min=torch.finfo(P.dtype).tiny)
+    for rank in range(1, len(vectors) + 1):
         basis = vectors[:rank]
         coefficients = differences @ basis.T
         if float((differences - coefficients @ basis).abs().max()) <= bound:
