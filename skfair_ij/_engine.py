@@ -143,7 +143,8 @@ def influence_path(model, split, settings, *, sample_weight=None):
             logits=fitted_logits[0] if known else None,
             **budget,
         )
-        problems.append(problem)
+        if on_dask:  # their passes over the rows are counted
+            problems.append(problem)
         term_values, term_gradients, gap_terms = fairness_value_and_gradient(
             adapter.logit_fn,
             theta,

@@ -16,7 +16,7 @@ from skfair_ij.adapters import (
     register_adapter,
     unregister_adapter,
 )
-from skfair_ij.adapters._input_layer import MAX_RANK
+from skfair_ij.adapters._input_layer import MAX_RANK, span
 from skfair_ij.datasets import make_biased_classification
 from skfair_ij.metrics import demographic_parity_difference
 from skfair_ij.weighting import IJack
@@ -179,3 +179,18 @@ def test_path_predictions_of_a_net_from_its_input_layer(module, fast):
         np.testing.assert_array_equal(adapter.positive(X, thetas), expected)
     assert (adapter._input_layer is not None) == fast
     assert "forward" not in vars(adapter._module.get_submodule(adapter._input_layer or ""))
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e-4])
+def test_span_of_two_lines_of_unequal_lengths(scale):
+    """The span finds a second line a ten-thousandth the size of the first and
+    gives the points back from it (the path of a second, short step)."""
+    generator = torch.Generator().manual_seed(0)
+    start, first, second = torch.randn(3, 500, dtype=torch.float64, generator=generator)
+    t = torch.linspace(0, 1, 12, dtype=torch.float64)[:, None]
+    P = torch.cat([start + t * first, start + first + t * scale * second])
+    coefficients, basis = span(P)
+    assert basis.shape == (2, 500)
+    torch.testing.assert_close(
+        P[0] + coefficients @ basis, P, rtol=0, atol=1e-6 * float(P.abs().max())
+    )

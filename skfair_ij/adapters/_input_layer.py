@@ -51,13 +51,12 @@ def span(P):
     bound = RESIDUAL * float(P.abs().max())
     if float(differences.abs().max()) <= bound:
         return torch.zeros((len(P), 0), dtype=P.dtype), P[:0]
-    # the right singular vectors from the k × k Gram matrix: the path's few points
-    # against the layer's many parameters (an SVD of the k × p block is ten times
-    # slower); the residual check below makes any basis exact enough
+    # the leading right singular vectors from the k × k Gram matrix (the path's
+    # few points against the layer's many parameters: an SVD of the k × p block
+    # is ten times slower), made orthonormal by a QR of the p × r block
     values, U = torch.linalg.eigh(differences @ differences.T)
     keep = torch.argsort(values, descending=True)[: min(MAX_RANK, len(values))]
-    vectors = U[:, keep].T @ differences
-    vectors /= vectors.norm(dim=1, keepdim=True).clamp(min=torch.finfo(P.dtype).tiny)
+    vectors = torch.linalg.qr((U[:, keep].T @ differences).T).Q.T
     for rank in range(1, len(vectors) + 1):
         basis = vectors[:rank]
         coefficients = differences @ basis.T

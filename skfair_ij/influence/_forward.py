@@ -70,7 +70,8 @@ class InputLayer(NamedTuple):
 
 class InputLayerProducts:
     """Gauss-Newton products of row chunks through an :class:`InputLayer`, each
-    chunk's layer output computed at its first product and kept."""
+    chunk's layer output computed at its first product and kept (under the
+    chunk's ``key``, its rows' start and stop)."""
 
     def __init__(self, layer, theta):
         self.layer, self.theta, self._outputs = layer, theta, {}

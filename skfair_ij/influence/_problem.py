@@ -328,7 +328,7 @@ class BinaryModelProblem(TrainingObjective):
             X, weight = self._rows(rows)[0], self.curvature[rows]
             try:
                 if self._layer_products is not None:
-                    return self._layer_products(rows.start, X, weight, columns)
+                    return self._layer_products((rows.start, rows.stop), X, weight, columns)
                 return fused_gauss_newton(self.logit_fn, self.theta, X, weight, columns)
             except (RuntimeError, NotImplementedError):
                 # an operation of the model without a forward-mode derivative
