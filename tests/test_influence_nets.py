@@ -232,6 +232,7 @@ def _frozen_bias():
     ("make_module", "mode"),
     [
         (MLP, "input_layer"),  # the input layer's output kept, the rest differentiated
+        (MLP, "input_layer_partly"),  # kept for the first chunk only (memory budget)
         (MLP, "fused"),  # forward mode and a backward pass over the whole net
         (MLP, "fallback"),  # torch.func's jvp and vjp
         (_TiedMLP, "input_layer"),
@@ -250,6 +251,8 @@ def test_gauss_newton_product_streamed_equals_dense(data, make_module, mode, mon
     assert (problem._layer_products is not None) == (make_module is not _frozen_bias)
     if mode == "fused":
         problem._layer_products = None
+    if mode == "input_layer_partly":
+        problem._layer_products.max_bytes = problem.product_chunk_size * 16 * 8
     if mode == "fallback":  # a model with an operation that has no forward-mode derivative
 
         def no_forward_ad(*args):
@@ -260,6 +263,12 @@ def test_gauss_newton_product_streamed_equals_dense(data, make_module, mode, mon
     expected = _dense_gauss_newton(problem) @ V
     torch.testing.assert_close(problem.gauss_newton_product(V), expected)
     assert problem._fused_products is (mode != "fallback")  # a fallback is taken once, kept
+    if mode == "input_layer_partly":
+        assert (
+            len(problem._layer_products._outputs)
+            == 1
+            < problem.n_samples // problem.product_chunk_size
+        )
     # per-sample gradients times V: forward-mode tangents, or torch.func's jvp
     J = torch.func.jacrev(lambda th: problem.logit_fn(th, problem.X))(problem.theta)
     torch.testing.assert_close(problem.gradient_products(V), problem.residual[:, None] * (J @ V))

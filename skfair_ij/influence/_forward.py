@@ -69,12 +69,16 @@ class InputLayer(NamedTuple):
 
 
 class InputLayerProducts:
-    """Gauss-Newton products of row chunks through an :class:`InputLayer`, each
-    chunk's layer output computed at its first product and kept (under the
-    chunk's ``key``, its rows' start and stop)."""
+    """Gauss-Newton products of row chunks through an :class:`InputLayer`.
 
-    def __init__(self, layer, theta):
-        self.layer, self.theta, self._outputs = layer, theta, {}
+    Each chunk's layer output is computed at its first product and kept (under
+    the chunk's ``key``, its rows' start and stop) while the kept outputs take
+    at most ``max_bytes``; the chunks beyond compute theirs in every product.
+    """
+
+    def __init__(self, layer, theta, max_bytes):
+        self.layer, self.theta, self.max_bytes = layer, theta, max_bytes
+        self._outputs, self._bytes = {}, 0
 
     def __call__(self, key, X, weight, V):
         Z = self._outputs.get(key)
@@ -83,7 +87,9 @@ class InputLayerProducts:
             b = None if self.layer.bias is None else self.theta[self.layer.bias]
             with torch.no_grad():
                 Z = torch.nn.functional.linear(X, W, b)
-            self._outputs[key] = Z
+            size = Z.numel() * Z.element_size()
+            if self._bytes + size <= self.max_bytes:
+                self._outputs[key], self._bytes = Z, self._bytes + size
         return input_layer_gauss_newton(self.layer, self.theta, X, Z, weight, V)
 
 

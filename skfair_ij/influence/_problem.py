@@ -62,7 +62,7 @@ class BinaryModelProblem(TrainingObjective):
         one pass, such as a block of a Dask backend, gains nothing by it).
     input_layer : InputLayer, default=None
         The linear layer that takes the model's input: streamed Gauss-Newton products
-        keep its output (if it fits in a quarter of the budget) and run the rest only.
+        keep its output (up to a quarter of the budget) and run the rest only.
 
     Examples
     --------
@@ -138,10 +138,10 @@ class BinaryModelProblem(TrainingObjective):
         self._jacobian = None
         self._fused_products = True
         self._linear = jacobian_products
-        kept = input_layer is not None and (
-            self.n_samples * input_layer.shape[0] * itemsize <= self.memory_budget // 4
-        )
-        self._layer_products = InputLayerProducts(input_layer, self.theta) if kept else None
+        self._layer_products = None
+        if input_layer is not None:
+            budget = self.memory_budget // 4
+            self._layer_products = InputLayerProducts(input_layer, self.theta, budget)
         # a dense linear model on the CPU: the fused NumPy kernels (None otherwise)
         self._dense = dense_affine_rows(
             self.X, jacobian_products, self.dtype, self.product_chunk_size
