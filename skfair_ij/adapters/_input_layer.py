@@ -7,6 +7,8 @@ only the rest of the net runs once per point. This is where the time of a path
 goes for a wide first layer (the benchmark MLP: 104 inputs, 100 units).
 """
 
+from contextlib import contextmanager
+
 import torch
 
 MAX_RANK = 4  # lines of a path handled this way (one per step)
@@ -85,14 +87,21 @@ def path_logits(module, layer_name, logit_fn, thetas, X, layer_at, lines):
         outputs = [torch.nn.functional.linear(X, *parts(thetas[0, index]))]
         outputs += [torch.nn.functional.linear(X, *parts(b)) for b in basis]
         logits = []
-        try:
-            buffer = torch.empty_like(outputs[0])  # one allocation for every point
-            for theta, c in zip(thetas, coefficients, strict=True):
-                Z = outputs[0]
-                for j, Z_j in enumerate(outputs[1:]):
-                    Z = torch.add(Z, Z_j, alpha=float(c[j]), out=buffer)
-                layer.forward = lambda inputs, Z=Z: Z
+        buffer = torch.empty_like(outputs[0])  # one allocation for every point
+        for theta, c in zip(thetas, coefficients, strict=True):
+            Z = outputs[0]
+            for j, Z_j in enumerate(outputs[1:]):
+                Z = torch.add(Z, Z_j, alpha=float(c[j]), out=buffer)
+            with layer_output(layer, Z):
                 logits.append(logit_fn(theta, X).reshape(-1).clone())  # may view the buffer
-        finally:
-            layer.__dict__.pop("forward", None)  # the class's forward again
     return torch.stack(logits)
+
+
+@contextmanager
+def layer_output(layer, Z):
+    """Within the block, ``layer`` returns Z whatever its input."""
+    layer.forward = lambda inputs: Z
+    try:
+        yield
+    finally:
+        layer.__dict__.pop("forward", None)  # the class's forward again

@@ -11,7 +11,7 @@ from ..influence._forward import InputLayer
 from ..influence._problem import PREDICT_CHUNK
 from ..influence._sparse import as_rows
 from ._base import ModelAdapter
-from ._input_layer import input_layer, path_logits, span
+from ._input_layer import input_layer, layer_output, path_logits, span
 
 MODULE_OUTPUTS = ("logit", "two_logits", "two_log_proba", "two_proba")
 BAD_OUTPUT_SHAPE = (
@@ -167,27 +167,26 @@ class TorchModuleAdapter(ModelAdapter):
         if name is None:
             return None
         layer = self._module.get_submodule(name)
-        ends = np.cumsum(self._sizes).tolist()
-        at = {n: slice(e - s, e) for n, e, s in zip(self._names, ends, self._sizes, strict=True)}
-        bias = at.get(_prefixed(name, "bias"))
+        weight, bias = self._slices(name)
         if layer.bias is not None and bias is None:  # a frozen bias: not in θ
             return None
 
         def rest_fn(theta, X, Z):
-            layer.forward = lambda inputs: Z
-            try:
+            with layer_output(layer, Z):
                 return self.logit_fn(theta, X)
-            finally:
-                layer.__dict__.pop("forward", None)  # the class's forward again
 
-        return InputLayer(at[_prefixed(name, "weight")], bias, tuple(layer.weight.shape), rest_fn)
+        return InputLayer(weight, bias, tuple(layer.weight.shape), rest_fn)
+
+    def _slices(self, name):
+        """The slices of θ holding a layer's weight and its bias (None if not in θ)."""
+        ends = np.cumsum(self._sizes).tolist()
+        at = {n: slice(e - s, e) for n, e, s in zip(self._names, ends, self._sizes, strict=True)}
+        return at[_prefixed(name, "weight")], at.get(_prefixed(name, "bias"))
 
     def _layer_at(self, name):
         """Positions in θ of a layer's weight then bias, and the weight's size."""
-        offsets = np.cumsum([0, *self._sizes])
-        at = {n: torch.arange(offsets[i], offsets[i + 1]) for i, n in enumerate(self._names)}
-        weight, bias = at[_prefixed(name, "weight")], at.get(_prefixed(name, "bias"))
-        return (weight if bias is None else torch.cat([weight, bias])), len(weight)
+        pieces = [torch.arange(s.start, s.stop) for s in self._slices(name) if s is not None]
+        return torch.cat(pieces), len(pieces[0])
 
     def _write_parameters(self, model, theta):
         target = self._torch_module(model)
