@@ -375,8 +375,8 @@ class BinaryModelProblem(TrainingObjective):
 
     @property
     def exact_trace(self):
-        """Whether :meth:`mean_curvature` computes the trace exactly."""
-        return self._jacobian is not None or self._linear is not None
+        """Whether :meth:`mean_curvature` computes the trace exactly (with J at hand)."""
+        return self.batched_products
 
     def hutchinson_sum(self, rows, V):
         """``Σ_k Σ_{n ∈ rows} s_n (J_n v_k)²`` for the probes V (D, k)."""
