@@ -1,7 +1,9 @@
 """The base class of the two estimators: ``fit`` validates, routes and splits;
 ``_fit`` computes (an edit or a refit, in each estimator)."""
 
+import contextlib
 import copy
+import threading
 import time
 import warnings
 from numbers import Integral, Real
@@ -18,13 +20,23 @@ from . import _engine
 from ._dask_inputs import DaskInputsMixin, is_dask_input
 from ._inputs import InputsMixin, unwrap
 from ._path import MIN_VALIDATION_CELL, check_lambdas
-from ._selection import SELECTION_RULES, Selection, check_selection
-from .adapters import fit_inputs, fit_on_dask, fit_weighted, get_adapter, is_supported, kind
+from ._selection import SELECTION_RULES, SELECTIONS, Selection, check_selection
+from .adapters import (
+    fit_inputs,
+    fit_on_dask,
+    fit_weighted,
+    get_adapter,
+    interrupts_reach_caller,
+    is_supported,
+    kind,
+)
 from .influence._dask import is_dask_collection
 from .influence._solvers import SOLVERS, Solver, check_solver
-from .metrics._criteria import FAIRNESS_CRITERIA, FairnessCriterion, check_criterion
+from .metrics._criteria import CRITERIA, FAIRNESS_CRITERIA, FairnessCriterion, check_criterion
 from .weighting import WEIGHTING_RULES, WeightingRule, check_rule
+from .weighting._rules import RULES
 
+_TORCH_TRAINING = threading.RLock()
 NOT_MEASURABLE = "The model was left unedited: {reason}."
 PLAIN_MODULE = (
     "A plain torch.nn.Module cannot be trained by this estimator; train it first and "
@@ -63,6 +75,30 @@ class BaseFairInfluence(
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
+
+    # the option parameters a name may stand for, with the registry of the names
+    _OPTION_REGISTRIES = {
+        "fairness": CRITERIA,
+        "weighting": RULES,
+        "solver": SOLVERS,
+        "selection": SELECTIONS,
+    }
+
+    def set_params(self, **params):
+        """Set the parameters of this estimator.
+
+        A nested parameter of an option given by name, such as
+        ``solver__damping`` while ``solver="cg"``, first turns the name into
+        its object with default settings (``CG()``), so that searches over the
+        options' settings work from the defaults.
+        """
+        for option, registry in self._OPTION_REGISTRIES.items():
+            if not any(key.startswith(f"{option}__") for key in params):
+                continue
+            value = params.get(option, getattr(self, option, None))
+            if isinstance(value, str) and value in registry:
+                params[option] = registry[value]()
+        return super().set_params(**params)
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(
@@ -204,7 +240,10 @@ class BaseFairInfluence(
         labels = y_train if kind(model).learns_codes else self.classes_[y_train]
         Xf, yf = fit_inputs(model, X_train, labels)
         seed = self._torch_seed
-        with torch.random.fork_rng(devices=_cuda_devices()):
+        # torch's random state is global: nets train one at a time in a process, so
+        # that a seeded fit is the same in any thread and the state is restored
+        lock = _TORCH_TRAINING if kind(model).learns_codes else contextlib.nullcontext()
+        with lock, interrupts_reach_caller(), torch.random.fork_rng(devices=_cuda_devices()):
             if seed is not None:
                 torch.manual_seed(seed)
             if sample_weight is None:

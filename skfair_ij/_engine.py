@@ -28,6 +28,10 @@ OVERFIT_WARNING = (
     "{diff:.3f}: its training gaps are likely biased. Use gap_data='validation'."
 )
 OVERFIT_MARGIN = 0.05
+NOT_FINITE_MODEL = (
+    "The trained model has {n} parameter(s) that are NaN or infinite, so it cannot be "
+    "edited or measured. Retrain it (check its inputs and its training for divergence)."
+)
 FEATURE_MISMATCH = (
     "The model does not accept X: {detail}. A pre-trained model must be trained on the "
     "same columns as X (without the sensitive column when drop_sensitive=True)."
@@ -214,6 +218,7 @@ def influence_path(model, split, settings, *, sample_weight=None):
                 problem, curvature, influences, rule.name, lambdas
             )
             segment = {"lambda_step": lams, "n_changed": n_changed, **evaluate(seg_thetas)}
+        _path.check_finite(lams, seg_thetas, directions[-1] if rule.linear else None)
         segment["step"] = np.full(len(lams), step)
         offset = 0.0 if path is None else float(path["lambda"][-1])
         segment["lambda"] = lams + offset
@@ -345,6 +350,8 @@ def check_dask_rule(rule):
 def check_accepts(model, adapter, X):
     """A clear error when the model cannot take X (e.g. a pre-trained model
     trained on other columns)."""
+    if not torch.isfinite(adapter.theta).all():
+        raise ValueError(NOT_FINITE_MODEL.format(n=int((~torch.isfinite(adapter.theta)).sum())))
     expected = getattr(model, "n_features_in_", None)
     if expected is not None and expected != X.shape[1]:
         raise ValueError(

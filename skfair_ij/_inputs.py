@@ -7,7 +7,7 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, LabelEncoder
-from sklearn.utils import _safe_indexing
+from sklearn.utils import _safe_indexing, assert_all_finite
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -50,6 +50,7 @@ class InputsMixin:
         """
         column = self.sensitive_column
         s = sensitive_features
+        check_same_index(X, sensitive_features=s)
         by_name = isinstance(column, str)
         if by_name:
             if not hasattr(X, "columns") or column not in X.columns:
@@ -111,9 +112,10 @@ class InputsMixin:
             prep = clone(prep).fit(split.X_train, split.y_train)
         self.preprocessor_ = prep
         cast = _float64 if self._sparse_format() else _dense
-        return split._replace(
-            X_train=cast(prep.transform(split.X_train)), X_val=cast(prep.transform(split.X_val))
-        )
+        X_train, X_val = (cast(prep.transform(X)) for X in (split.X_train, split.X_val))
+        for X, name in ((X_train, "X"), (X_val, "X_val")):
+            assert_all_finite(X, input_name=f"{name} after the Pipeline's preprocessing")
+        return split._replace(X_train=X_train, X_val=X_val)
 
     def _wrap_pipelines(self):
         """``final_estimator_`` (the model itself), and ``estimator_`` /
@@ -185,6 +187,7 @@ class InputsMixin:
         name = type(self).__name__
         if y is None:
             raise ValueError(f"{name} requires y to be passed, but the target y is None.")
+        check_same_index(X, y=y, sample_weight=sample_weight)
         X_model, X, s = self._split_sensitive(X, sensitive_features, reset=True)
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y)
@@ -235,6 +238,7 @@ class InputsMixin:
         if given and len(given) < 3:
             raise ValueError(VALIDATION_INCOMPLETE.format(given=", ".join(given)))
         if given:
+            check_same_index(X_val, y_val=y_val)
             X_val, _, s_val = self._split_sensitive(X_val, sensitive_features_val, reset=False)
             y_val = self._encode_labels(y_val, "y_val")
             n_val = _num_samples(X_val)
@@ -263,6 +267,24 @@ class InputsMixin:
             y[val_idx],
             groups[val_idx],
         )
+
+
+def check_same_index(X, **values):
+    """A clear error when a pandas input's index differs from that of DataFrame X:
+    rows are matched by position, so a shuffled index would scramble them."""
+    index = getattr(X, "index", None)
+    if index is None:
+        return
+    for name, value in values.items():
+        other = getattr(value, "index", None)
+        if other is not None and not other.equals(index):
+            same_rows = len(other) == len(index) and set(other) == set(index)
+            fix = f"{name}.loc[X.index]" if same_rows else f"{name}.to_numpy()"
+            raise ValueError(
+                f"{name} has a pandas index that differs from X's index; rows are matched "
+                f"by position, so they would be mismatched. Align them first (e.g. {fix}), "
+                "or pass plain arrays if the positions already match."
+            )
 
 
 def unwrap(estimator):

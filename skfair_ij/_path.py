@@ -125,6 +125,23 @@ def check_lambdas(lambdas):
     return np.unique(grid)
 
 
+def check_finite(lambdas, thetas, direction=None):
+    """A clear error for λ values so large that the edit overflows: parameters
+    whose squared norm (hence the logits) or weights ``1 − λ a`` are not finite."""
+    finite = torch.isfinite((thetas.detach().double() ** 2).sum(dim=1)).cpu().numpy()
+    if direction is not None and not is_dask_collection(direction):
+        scale = float(torch.as_tensor(direction).abs().max()) if len(direction) else 0.0
+        with np.errstate(over="ignore", invalid="ignore"):
+            finite &= np.isfinite(np.asarray(lambdas, dtype=float) * scale)
+    if not finite.all():
+        bad = np.asarray(lambdas)[~finite]
+        raise ValueError(
+            f"lambdas {bad.tolist()} are too large: the edited parameters overflow "
+            "(they are not finite). Pass smaller λ values, or lambdas=None for the "
+            "adaptive grid."
+        )
+
+
 def linear_path(
     problem,
     curvature,

@@ -16,6 +16,11 @@ from ._inputs import unwrap
 from .adapters import fit_inputs, is_supported, kind
 from .weighting import check_rule
 
+REFIT_FAILED = (
+    "Refitting {name} with the fairness weights of the rule failed: {exc} (the weights "
+    "are the rule's, not yours). Try a smaller edit: a selection with a tolerance, or a "
+    "rule with smaller λ."
+)
 NO_SAMPLE_WEIGHT = (
     "{name}.fit does not accept sample_weight, which FairReweighter needs to refit "
     "with the influence-based weights. Use an estimator that accepts it (or "
@@ -205,7 +210,12 @@ drop_sensitive, random_state, verbose
 
         def refit(estimator, weights):
             total = weights if user_w is None else user_w * weights
-            return self._fit_base(estimator, False, X_tr, y_tr, sample_weight=total)
+            try:
+                return self._fit_base(estimator, False, X_tr, y_tr, sample_weight=total)
+            except ValueError as exc:
+                if user_w is not None:
+                    raise
+                raise ValueError(REFIT_FAILED.format(name=type(estimator).__name__, exc=exc)) from exc
 
         self.refit_path_ = None
         reason = self._unmeasurable_reason(split)

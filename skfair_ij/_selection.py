@@ -10,7 +10,7 @@ custom rule.
 """
 
 import warnings
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils._param_validation import Interval
@@ -214,7 +214,19 @@ class CustomSelection(Selection):
         return None
 
     def select(self, path, *, gap="val_gap", warn=True):
-        return int(self.function(path))
+        index = self.function(path)
+        n_points = len(path["lambda"])
+        if isinstance(index, bool | np.bool_) or not isinstance(index, Integral | np.integer):
+            raise TypeError(
+                f"The selection callable must return the integer index of a path point; "
+                f"it returned {index!r}."
+            )
+        if not 0 <= index < n_points:
+            raise ValueError(
+                f"The selection callable returned index {int(index)}, but the path has "
+                f"{n_points} points (indices 0 to {n_points - 1})."
+            )
+        return int(index)
 
 
 SELECTIONS = {s.name: s for s in (OneSE, WithinTolerance, MinGap)}

@@ -11,6 +11,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import ModelAdapter
+from ._interrupt import interrupts_reach_caller
 from ._sklearn import SUPPORTED_SKLEARN, LinearModelAdapter
 from ._torch import ModuleOutputError, SkorchAdapter, TorchModuleAdapter
 
@@ -191,6 +192,7 @@ def fit_on_dask(model, X, y, sample_weight, classes):
 
 
 __all__ = [
+    "interrupts_reach_caller",
     "LinearModelAdapter",
     "ModelAdapter",
     "ModuleOutputError",

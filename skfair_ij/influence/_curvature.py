@@ -211,7 +211,8 @@ class Curvature:
             self._diagonal = problem.fisher_diagonal() + self.damping
             if bool((self._diagonal <= 0).any()):
                 raise ValueError(
-                    "The Fisher diagonal has zero entries; use damping > 0 with hessian='diagonal'."
+                    "The Fisher diagonal has zero entries; give the solver a positive damping, "
+                    "e.g. solver=DiagonalFisher(damping=1e-3)."
                 )
 
     def _factorize(self):
@@ -226,7 +227,8 @@ class Curvature:
         if int(info) != 0:
             warnings.warn(
                 "The curvature matrix is not positive definite; solving with an LU "
-                "factorisation. Increase damping or use product='gauss_newton'.",
+                "factorisation. Give the solver a larger damping (solver=Exact(damping=...)) "
+                "or use Exact(product='gauss_newton').",
                 InfluenceConvergenceWarning,
                 stacklevel=3,
             )
@@ -364,8 +366,9 @@ class Curvature:
         if worst > 10 * self.tol:
             warnings.warn(
                 f"Conjugate gradient did not converge in {self.maxiter} iterations "
-                f"(relative residual {worst:.2e} > tol {self.tol:.0e}); increase "
-                "damping or maxiter.",
+                f"(relative residual {worst:.2e} > tol {self.tol:.0e}); give the solver "
+                f"a larger damping (now {self.damping:.3g}) or maxiter, e.g. "
+                "solver=CG(damping=..., maxiter=...).",
                 InfluenceConvergenceWarning,
                 stacklevel=3,
             )

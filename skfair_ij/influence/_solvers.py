@@ -15,6 +15,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .._options import Options, resolve
 from ._curvature import CURVATURE_PRODUCTS, Curvature
 
+# below this, chunks of a few rows make a fit hundreds of times slower
+MIN_MEMORY_BUDGET = 2**20
+TOO_SMALL_BUDGET = (
+    "memory_budget={budget!r} bytes is too small to make progress; give at least "
+    "{least} bytes (1 MiB), or None for the default 512 MiB."
+)
 NO_CUDA = "device={device!r} was requested but torch.cuda.is_available() is False."
 # damping="auto": nets are damped by this multiple of the mean eigenvalue tr(H)/D of
 # their Gauss-Newton matrix, unpenalised convex models by a tiny one (conditioning only)
@@ -40,7 +46,8 @@ class Solver(Options):
         mean eigenvalue of the Gauss-Newton matrix, estimated) for a net. The
         estimators record the value used in ``damping_``.
     memory_budget : int or None, default=None
-        Bytes for the streamed gradient blocks (None: 512 MiB). Peak memory
+        Bytes for the streamed gradient blocks (None: 512 MiB; at least 1 MiB,
+        and a warning when it holds fewer than 64 rows of a chunk). Peak memory
         above the data and the model stays within the budget plus about 200
         bytes per training row.
     device : str, default="cpu"
@@ -58,6 +65,10 @@ class Solver(Options):
     def validate(self):
         """Check the settings (and that a CUDA device exists); returns self."""
         super().validate()
+        if self.memory_budget is not None and self.memory_budget < MIN_MEMORY_BUDGET:
+            raise ValueError(
+                TOO_SMALL_BUDGET.format(budget=self.memory_budget, least=MIN_MEMORY_BUDGET)
+            )
         if torch.device(self.device).type == "cuda" and not torch.cuda.is_available():
             raise ValueError(NO_CUDA.format(device=self.device))
         return self

@@ -28,8 +28,9 @@ class _GapScore:
             raise ValueError(NO_ROUTED_FEATURES)
         if "pos_label" not in kwargs:
             # scikit-learn's default: the greater of the two labels (classes_[1])
+            # ({0, 1} keeps 1 even in a fold where only 0 occurs)
             labels = np.unique(np.concatenate([np.asarray(y_true), np.asarray(y_pred)]))
-            if len(labels) and 1 not in labels.tolist():
+            if len(labels) and not set(labels.tolist()) <= {0, 1}:
                 kwargs["pos_label"] = labels[-1]
         return self.metric(y_true, y_pred, sensitive_features=sensitive_features, **kwargs)
 
@@ -60,9 +61,9 @@ def make_fairness_scorer(metric="demographic_parity", *, greater_is_better=False
         0.03. Pass ``True`` to get the raw gap (then do not maximise it).
     **kwargs
         Passed to the metric (e.g. ``agg="worst_case"``, ``pos_label=...``).
-        Without ``pos_label``, the favourable label is 1 when the labels hold
-        it, else the greater label (scikit-learn's ``classes_[1]``: ``"yes"``
-        of ``"no"``/``"yes"``).
+        Without ``pos_label``, the favourable label is the greater of the
+        labels seen (scikit-learn's ``classes_[1]``: 2 of 1/2, ``"yes"`` of
+        ``"no"``/``"yes"``), and 1 for labels 0/1.
 
     Returns
     -------
