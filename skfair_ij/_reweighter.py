@@ -215,7 +215,8 @@ drop_sensitive, random_state, verbose
             except ValueError as exc:
                 if user_w is not None:
                     raise
-                raise ValueError(REFIT_FAILED.format(name=type(estimator).__name__, exc=exc)) from exc
+                name = type(estimator).__name__
+                raise ValueError(REFIT_FAILED.format(name=name, exc=exc)) from exc
 
         self.refit_path_ = None
         reason = self._unmeasurable_reason(split)
