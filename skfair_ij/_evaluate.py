@@ -67,7 +67,8 @@ def evaluate_path(
     columns = {k: [] for k in names}
     val_cells = Cells(true_pos, val_codes, n_groups)  # rows sorted by cell once
     n_extra = 0 if pooled is None or counted else len(extra_codes)
-    block = max(1, int(block_bytes) // max(1, n_val + n_extra))
+    # a point's predictions come from float64 logits: 9 bytes a row with the bools
+    block = max(1, int(block_bytes) // (9 * max(1, n_val + n_extra)))
     for start in range(0, len(thetas), block):
         chunk = thetas[start : start + block]
         positive = np.asarray(predict_positive(X_val, chunk), dtype=bool).reshape(len(chunk), -1)

@@ -12,6 +12,8 @@ import contextlib
 import operator
 import sys
 import threading
+import time
+from concurrent.futures import CancelledError
 
 import numpy as np
 import torch
@@ -23,6 +25,84 @@ NOT_ON_DASK = (
     "{what} is not available on Dask inputs; use weighting='ijack', 'fair_ij' or "
     "'drop_upweight', or pass the data in memory."
 )
+# A worker lost mid-pass: the scheduler re-runs its tasks, but a scatter to it, or
+# data only it held, fail. Such a pass is retried (the model scattered again) a few
+# times, then one clear error. Transfers (scatter, gather) never wait forever.
+DASK_RETRIES = 3
+TRANSFER_TIMEOUT = 120.0  # seconds for a scatter, or a gather of computed results
+WORKER_LOST = (
+    "The Dask cluster lost a worker, and {what} failed {n} times in a row ({error}). "
+    "Check the workers (memory limits, restarts) and fit again."
+)
+
+
+class DaskWorkerLostError(RuntimeError):
+    """A pass over the rows on a Dask cluster failed repeatedly as workers were lost."""
+
+
+def _client():
+    """The active ``distributed`` client, or None (Dask's local schedulers)."""
+    try:
+        from distributed import default_client
+
+        return default_client()
+    except (ImportError, ValueError):
+        return None
+
+
+def _lost_worker_errors():
+    """What a lost worker raises in the client: closed comms, cancelled futures,
+    an unknown worker address (KeyError), a timeout or a killed worker."""
+    from distributed import KilledWorker
+
+    return (OSError, KeyError, TimeoutError, CancelledError, KilledWorker)
+
+
+def on_cluster(what, attempt, *, retry=None):
+    """``attempt()``, again (after ``retry()``) when a worker was lost meanwhile.
+
+    Without a distributed client, errors pass through unchanged. After
+    ``DASK_RETRIES`` retries, raises :class:`DaskWorkerLostError`.
+    """
+    if _client() is None:
+        return attempt()
+    errors = _lost_worker_errors()
+    for n in range(DASK_RETRIES + 1):
+        try:
+            return attempt()
+        except errors as exc:
+            error = exc
+            if n == DASK_RETRIES:
+                break
+            time.sleep(min(2.0**n, 8.0))  # the scheduler notices the loss meanwhile
+            if retry is not None:
+                retry()
+    detail = f"{type(error).__name__}: {error}"
+    raise DaskWorkerLostError(
+        WORKER_LOST.format(what=what, n=DASK_RETRIES + 1, error=detail)
+    ) from error
+
+
+def compute(*collections):
+    """``dask.compute``; on a distributed client the results come back within
+    ``TRANSFER_TIMEOUT`` of the computation's end."""
+    client = _client()
+    if client is None:
+        import dask
+
+        return dask.compute(*collections)
+    from distributed import wait
+
+    lazy = [c for c in collections if is_dask_collection(c)]
+    futures = iter(client.compute(lazy))
+    results = [next(futures) if is_dask_collection(c) else c for c in collections]
+    wait([f for f in results if hasattr(f, "result")])
+    return tuple(
+        f.result(timeout=TRANSFER_TIMEOUT) if is_dask_collection(c) else c
+        for c, f in zip(collections, results, strict=True)
+    )
+
+
 # blocks through a model's own forward run one at a time in a process: torch's
 # forward-mode AD has one global dual level, and a functional call of a module
 # swaps its parameters in place (threads of a worker would clash)
@@ -101,15 +181,16 @@ def _tree_sum(parts, op=operator.add):
 def _settle(collection):
     """Persist ``collection`` and wait for it: the next graph sent to the
     scheduler never overlaps a computation still running on the same keys."""
-    collection = collection.persist()
-    try:
-        from distributed import default_client, wait
+    if _client() is None:
+        return collection.persist()
+    from distributed import wait
 
-        default_client()
-    except (ImportError, ValueError):
-        return collection
-    wait(collection)
-    return collection
+    def attempt():
+        settled = collection.persist()
+        wait(settled)
+        return settled
+
+    return on_cluster("holding values on the cluster", attempt)
 
 
 def _aligned_to(a, row_chunks):
@@ -130,13 +211,13 @@ def _shared(value):
     the graph."""
     from dask import delayed
 
-    try:
-        from distributed import default_client
-
-        client = default_client()
-    except (ImportError, ValueError):
+    client = _client()
+    if client is None:
         return delayed(value, pure=True, traverse=False)
-    return client.scatter(value, broadcast=True, hash=False)
+    return on_cluster(
+        "sending the model to the workers",
+        lambda: client.scatter(value, broadcast=True, hash=False, timeout=TRANSFER_TIMEOUT),
+    )
 
 
 class DaskProblem(TrainingObjective):
@@ -214,6 +295,10 @@ class DaskProblem(TrainingObjective):
     def _aligned(self, a):
         return _aligned_to(a, self.row_chunks)
 
+    def _reship(self):
+        """Scatter the model again (a lost worker may have held its only copy)."""
+        self._kernel = _shared(self._kernel_object)
+
     def _row_blocks(self, a):
         """One delayed value per row block. Row arguments other than X are
         persisted first: a task key then never stands for two different
@@ -238,24 +323,33 @@ class DaskProblem(TrainingObjective):
     def reduce(self, method, *args, rows=()):
         """The sum over the row blocks of ``method(*rows, *args)`` of each
         block's problem (a tree reduction), as a tensor on the client."""
-        import dask
-
         self.n_passes += 1
-        (total,) = dask.compute(_tree_sum(self._tasks(method, args, rows)))
+        (total,) = on_cluster(
+            "a pass over the rows",
+            lambda: compute(_tree_sum(self._tasks(method, args, rows))),
+            retry=self._reship,
+        )
         return torch.as_tensor(total).to(self.device, self.dtype) if np.ndim(total) else total
 
-    def map(self, method, *args, rows=(), width=None):
-        """The per-row results of ``method`` of each block's problem, as a
-        persisted dask array of shape (N,) or (N, width)."""
+    def _map(self, method, args, rows, width):
         import dask.array as da
 
-        self.n_passes += 1
         numpy_dtype = torch.empty(0, dtype=self.dtype).numpy().dtype
         parts = [
             da.from_delayed(task, shape=(n,) if width is None else (n, width), dtype=numpy_dtype)
             for task, n in zip(self._tasks(method, args, rows), self.row_chunks, strict=True)
         ]
         return _settle(da.concatenate(parts))
+
+    def map(self, method, *args, rows=(), width=None):
+        """The per-row results of ``method`` of each block's problem, as a
+        persisted dask array of shape (N,) or (N, width)."""
+        self.n_passes += 1
+        return on_cluster(
+            "a pass over the rows",
+            lambda: self._map(method, args, rows, width),
+            retry=self._reship,
+        )
 
     def keep(self, values):
         """Per-row values computed once and held by the cluster (persisted, so
@@ -306,12 +400,11 @@ class DaskProblem(TrainingObjective):
 
     def hutchinson_sum(self, rows, V):
         """On the sampled rows, gathered to the client (a few thousand)."""
-        import dask
 
         index = np.sort(rows.cpu().numpy())
         self.n_passes += 1
         weight = None if self.weight is None else self.weight[index]
-        X, y, weight = dask.compute(self.X[index], self.y[index], weight)
+        X, y, weight = compute(self.X[index], self.y[index], weight)
         problem = self._kernel_object.problem(X, y, weight)
         return problem.hutchinson_sum(torch.arange(len(index)), V.cpu())
 
@@ -340,13 +433,16 @@ def minimize_logistic(
     n = int(X.shape[0])
     passes = 0
 
-    def objective(values):
-        nonlocal passes
-        current = torch.as_tensor(values, dtype=dtype)
+    def evaluation(current):
         problem = DaskProblem(
             logit_fn, current, X, y, weight=weight, jacobian_products=jacobian_products
         )
-        total = problem.reduce("loss_gradient_sum").double().numpy()
+        return problem.reduce("loss_gradient_sum").double().numpy()
+
+    def objective(values):
+        nonlocal passes
+        current = torch.as_tensor(values, dtype=dtype)
+        total = on_cluster("a training pass over the rows", lambda: evaluation(current))
         passes += 1
         loss = total[0] / n + 0.5 * float(rho @ values**2)
         return loss, total[1:] / n + rho * values
