@@ -42,10 +42,37 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error(f"--seeds must be at least 1, got {args.seeds}")
+    if args.data is not None and not (args.target and args.sensitive):
+        parser.error("--data needs --target (its label column) and --sensitive (its groups)")
+    if args.data is None and args.target is not None:
+        parser.error("--target names a column of --data; pass --data too")
 
     from .benchmark import format_table, run_benchmark, summarize
 
-    results = run_benchmark(
+    try:
+        results = _run(run_benchmark, args)
+    except KeyboardInterrupt:
+        print("skfair-ij: interrupted", file=sys.stderr)
+        return 130
+    except BAD_INPUT as exc:  # one line naming the fix, never a traceback
+        message = str(exc).strip().strip("'\"") or type(exc).__name__
+        if isinstance(exc, OSError) and exc.strerror:
+            message = f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+        if isinstance(exc, ImportError):
+            message = f"{message} (pip install the missing package)"
+        parser.exit(2, f"skfair-ij: error: {message.splitlines()[0]}\n")
+    print()
+    print(format_table(summarize(results), args.fairness))
+    print(f"\nresults.csv, summary.csv and the Pareto plot are in {args.out}/")
+    return 0
+
+
+# what bad input (a file, a column, a label, an option) raises
+BAD_INPUT = (ValueError, TypeError, KeyError, OSError, ImportError)
+
+
+def _run(run_benchmark, args):
+    return run_benchmark(
         dataset=args.dataset,
         model=args.model,
         fairness=args.fairness,
@@ -59,10 +86,6 @@ def main(argv=None):
         sensitive=args.sensitive,
         positive=args.positive,
     )
-    print()
-    print(format_table(summarize(results), args.fairness))
-    print(f"\nresults.csv, summary.csv and the Pareto plot are in {args.out}/")
-    return 0
 
 
 if __name__ == "__main__":

@@ -55,6 +55,7 @@ class Fitted:
     seconds: float
     needs_s: bool = False
     trains_own_model: bool = False  # False: it starts from the trained ERM model
+    status: str = ""  # our estimators' fit_status_ ("edited", or why not as asked)
 
 
 def _timed(fn):
@@ -84,7 +85,7 @@ def _ij(weighting, *, solver="cg", gap_data="pooled", selection="one_se"):
             selection=selection,
         )
         clf, seconds = _timed(lambda: clf.fit(X, y, **_fit_kwargs(ctx)))
-        return Fitted(lambda X, s: clf.predict(X), seconds)
+        return Fitted(lambda X, s: clf.predict(X), seconds, status=clf.fit_status_)
 
     return method
 
@@ -100,7 +101,7 @@ def _refit(weighting, refit_candidates=1):
             refit_candidates=refit_candidates,
         )
         rw, seconds = _timed(lambda: rw.fit(X, y, **_fit_kwargs(ctx)))
-        return Fitted(lambda X, s: rw.predict(X), seconds)
+        return Fitted(lambda X, s: rw.predict(X), seconds, status=rw.fit_status_)
 
     return method
 

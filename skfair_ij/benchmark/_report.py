@@ -1,6 +1,7 @@
 """The benchmark's report: the summary over seeds, the table and the Pareto plot."""
 
 import numpy as np
+import pandas as pd
 
 GAP_COLUMN = {"dp": "test_dp", "eo": "test_eo", "deo": "test_deo"}
 
@@ -55,11 +56,21 @@ def summarize(results):
         whole = grouped["whole_seconds"].median()
         summary["whole_vs_ijack"] = whole / whole.get("ijack", np.nan)
     summary["needs_s"] = grouped["needs_s"].first().fillna(False).astype(bool)
+    if "status" in results:  # our estimators' fit_status_ over the seeds
+        summary["status"] = grouped["status"].agg(_statuses)
     summary["n_seeds"] = n
     if "failed" in results:  # seeds on which a method raised (its means skip them)
         summary["n_failed"] = grouped["failed"].count()
         summary["failure"] = grouped["failed"].first()
     return summary
+
+
+def _statuses(values):
+    """``"edited"``, or each status with its number of seeds (``"edited 2, accuracy_cost 1"``)."""
+    counts = pd.Series([v for v in values if isinstance(v, str) and v]).value_counts()
+    if len(counts) == 1:
+        return counts.index[0]
+    return ", ".join(f"{status} {n}" for status, n in counts.items())
 
 
 def format_table(summary, fairness):
@@ -79,7 +90,7 @@ def format_table(summary, fairness):
     width = max(22, *(len(str(m)) for m in summary.index))
     header = (
         f"{'method':{width}} {'error':>15} {'bal. acc':>8} {'DP':>15} {'EO':>15} "
-        f"{'DEO':>15} {'fit s':>7} {'×ijack':>7} {'whole×':>7} {'s@predict':>9}"
+        f"{'DEO':>15} {'fit s':>7} {'×ijack':>7} {'whole×':>7} {'s@predict':>9}  status"
     )
     lines = [header, "-" * len(header)]
     for method, row in summary.iterrows():
@@ -93,7 +104,7 @@ def format_table(summary, fairness):
             f"{cell('test_dp'):>15} {cell('test_eo'):>15} {cell('test_deo'):>15} "
             f"{row['fit_seconds_median']:>7.1f} {row['fit_vs_ijack']:>7.2f} "
             f"{row.get('whole_vs_ijack', np.nan):>7.2f} "
-            f"{'yes' if row['needs_s'] else 'no':>9}"
+            f"{'yes' if row['needs_s'] else 'no':>9}  {row.get('status', '') or '-'}"
         )
     if summary["n_seeds"].max() < 2:
         lines.append("(one seed: no standard errors; use --seeds N for N > 1)")

@@ -14,6 +14,7 @@ from ..metrics import (
     equal_opportunity_difference,
     equalized_odds_difference,
 )
+from ..adapters import interrupts_reach_caller
 from ._methods import (
     FAIRNESS,
     METHODS,
@@ -24,7 +25,7 @@ from ._methods import (
 )
 from ._protocol import adult_splits, make_mlp
 from ._report import plot_pareto, summarize
-from ._table import adult_frame, german_frame, read_table, table_splits
+from ._table import adult_frame, german_frame, missing_rows, read_table, table_splits
 
 
 def _scores(y, y_pred, s, prefix):
@@ -138,6 +139,12 @@ def run_benchmark(
             frame, target = adult_frame(), "income"
         else:
             frame = data if isinstance(data, pd.DataFrame) else read_table(data)
+        dropped = missing_rows(frame, target, list(sensitive))
+        if dropped:
+            print(
+                f"{dropped} of {len(frame)} rows have no label or no group "
+                f"({', '.join([target, *sensitive])}): they are left out."
+            )
 
         def splits(seed):
             return table_splits(frame, target, list(sensitive), seed, positive=positive)
@@ -173,7 +180,8 @@ def run_benchmark(
         bar.set_postfix_str(f"seed {seed}: training ERM {model}")
         start = time.perf_counter()
         if model == "mlp":
-            ctx.erm = make_mlp(X.shape[1], seed).fit(X, y.astype(np.float32))
+            with interrupts_reach_caller():  # skorch would swallow Ctrl-C
+                ctx.erm = make_mlp(X.shape[1], seed).fit(X, y.astype(np.float32))
         else:
             from sklearn.linear_model import LogisticRegression
 
@@ -181,8 +189,8 @@ def run_benchmark(
         ctx.erm_seconds = time.perf_counter() - start
         for name in methods:
             bar.set_postfix_str(f"seed {seed}: {name}")
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+            with warnings.catch_warnings(), interrupts_reach_caller():
+                warnings.simplefilter("ignore")  # our outcome is in the status column
                 try:
                     fitted = METHODS[name](ctx)
                 except Exception as exc:  # a peer's own failure: said, the others go on
@@ -200,6 +208,7 @@ def run_benchmark(
                     "whole_seconds": fitted.seconds
                     + (0.0 if fitted.trains_own_model or name == "erm" else ctx.erm_seconds),
                     "needs_s": fitted.needs_s,
+                    "status": fitted.status,
                 }
                 for part in ("val", "test"):
                     Xp, yp, sp = getattr(ctx, part)

@@ -6,6 +6,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 FRACTIONS = (0.5, 0.25, 0.25)  # train / validation / test
@@ -14,11 +16,26 @@ FRACTIONS = (0.5, 0.25, 0.25)  # train / validation / test
 def read_table(path):
     """A DataFrame from a ``.csv`` or ``.parquet`` file."""
     path = Path(path)
-    if path.suffix == ".csv":
-        return pd.read_csv(path)
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
+    if path.suffix in (".csv", ".parquet") and not path.is_file():
+        raise FileNotFoundError(f"--data {str(path)!r}: no such file.")
+    try:
+        if path.suffix == ".csv":
+            return pd.read_csv(path)
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        detail = str(exc).strip().splitlines()[0]
+        raise ValueError(f"--data {path.name!r} could not be read ({detail}); check the file.")
     raise ValueError(f"--data must be a .csv or .parquet file, got {path.name!r}.")
+
+
+def missing_rows(frame, target, sensitive):
+    """How many rows have no label or no group (``table_splits`` leaves them out);
+    0 when a column is absent (``table_splits`` says which)."""
+    columns = [target, *sensitive]
+    if any(c not in frame.columns for c in columns):
+        return 0
+    return int(frame[columns].isna().any(axis=1).sum())
 
 
 def adult_frame():
@@ -79,31 +96,53 @@ def table_splits(frame, target, sensitive, seed, *, positive=None, fractions=FRA
     """
     missing = [c for c in [target, *sensitive] if c not in frame.columns]
     if missing:
-        raise ValueError(f"The table has no column {missing}; it has {list(frame.columns)}.")
+        raise ValueError(
+            f"The table has no column {missing}; name columns of {list(frame.columns)} "
+            "with --target and --sensitive."
+        )
     frame = frame.dropna(subset=[target, *sensitive]).reset_index(drop=True)
+    if len(frame) < 8:
+        raise ValueError(
+            f"The table has {len(frame)} rows with a label and a group; the protocol's "
+            "train/validation/test split needs many more."
+        )
     labels = frame[target].to_numpy()
     values = np.unique(labels.astype(str) if labels.dtype == object else labels)
     if len(values) != 2:
-        raise ValueError(f"--target {target!r} must hold two labels, got {len(values)}.")
+        shown = ", ".join(map(repr, values[:5].tolist())) + (", ..." if len(values) > 5 else "")
+        raise ValueError(
+            f"--target {target!r} must hold two labels, got {len(values)} ({shown}); "
+            "binarise it first (e.g. a new column: value above a threshold)."
+        )
     if positive is None:
         positive = values[-1]
     elif str(positive) not in {str(v) for v in values}:
-        raise ValueError(f"--positive {positive!r} is not a label of {target!r}: {list(values)}.")
+        raise ValueError(
+            f"--positive {positive!r} is not a label of {target!r}; choose one of "
+            f"{[v.item() if hasattr(v, 'item') else v for v in values]}."
+        )
     y = (frame[target].astype(str) == str(positive)).to_numpy().astype(np.int64)
     groups = frame[list(sensitive)]
-    if groups.isna().any(axis=None):
-        raise ValueError(f"--sensitive {list(sensitive)} holds missing values; drop those rows.")
     # one code per distinct combination, in sorted order
     s = pd.factorize(pd.MultiIndex.from_frame(groups.astype(object)), sort=True)[0]
+    n_groups = int(s.max()) + 1
+    if n_groups > max(2, len(s) // 20):
+        raise ValueError(
+            f"--sensitive {list(sensitive)} makes {n_groups} groups of {len(s)} rows: it looks "
+            "continuous; bin it into a new column first (e.g. age bands)."
+        )
     X = frame.drop(columns=[target])
     numeric = [c for c in X.columns if pd.api.types.is_numeric_dtype(X[c])]
     categorical = [c for c in X.columns if c not in numeric]
+    # a missing category is a category of its own (numeric gaps: the median)
+    X[categorical] = X[categorical].astype(object).where(X[categorical].notna(), "missing")
+    X[categorical] = X[categorical].astype(str)
     order = np.random.default_rng(seed).permutation(len(y))
     bounds = (np.cumsum(fractions)[:2] * len(y)).astype(int)
     parts = dict(zip(("train", "val", "test"), np.split(order, bounds), strict=True))
     encoder = ColumnTransformer(
         [
-            ("num", StandardScaler(), numeric),
+            ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
             ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical),
         ]
     ).fit(X.iloc[parts["train"]])
