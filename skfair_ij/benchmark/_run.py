@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..adapters import interrupts_reach_caller
 from ..metrics import (
     demographic_parity_difference,
     equal_opportunity_difference,
     equalized_odds_difference,
 )
-from ..adapters import interrupts_reach_caller
 from ._methods import (
     FAIRNESS,
     METHODS,

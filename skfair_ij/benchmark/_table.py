@@ -25,7 +25,8 @@ def read_table(path):
             return pd.read_parquet(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         detail = str(exc).strip().splitlines()[0]
-        raise ValueError(f"--data {path.name!r} could not be read ({detail}); check the file.")
+        message = f"--data {path.name!r} could not be read ({detail}); check the file."
+        raise ValueError(message) from exc
     raise ValueError(f"--data must be a .csv or .parquet file, got {path.name!r}.")
 
 
