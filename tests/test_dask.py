@@ -1,6 +1,10 @@
 """The same fit on a Dask cluster: numpy, dask arrays and a Parquet-backed dask
 dataframe give the same influences, weights, path, λ and predictions."""
 
+import os
+import subprocess
+import sys
+import textwrap
 import warnings
 
 import numpy as np
@@ -293,3 +297,107 @@ def test_order_statistics_without_a_sort():
     assert_allclose(count_above(lazy, thresholds), count_above(values, thresholds))
     assert_allclose(count_above(lazy, [0.5], strict=False), [(values >= 0.5).sum()])
     assert_allclose(largest_below(lazy, [0.5, -1e9]), [values[values < 0.5].max(), -np.inf])
+
+
+# ---------------------------------------------------------------- workers lost
+WORKER_KILL_SCRIPT = textwrap.dedent(
+    """
+    import os, signal, sys, warnings
+    import dask.array as da
+    from distributed import Client, LocalCluster
+    from sklearn.linear_model import LogisticRegression
+    from skfair_ij import FairIJClassifier
+    from skfair_ij.datasets import make_biased_classification
+    from skfair_ij.influence import _dask
+
+    warnings.simplefilter("ignore")
+    if __name__ == "__main__":
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+        X, y, s = make_biased_classification(20000, 6, bias=2.0, random_state=0)
+        Xv, yv, sv = make_biased_classification(2000, 6, bias=2.0, random_state=1)
+        validation = dict(X_val=Xv, y_val=yv, sensitive_features_val=sv)
+        Xd = da.from_array(X, chunks=(2500, -1))
+        yd, sd = (da.from_array(v, chunks=2500) for v in (y, s))
+        local = FairIJClassifier(LogisticRegression(), random_state=0).fit(
+            X, y, sensitive_features=s, **validation
+        )
+        reduce, shared = _dask.DaskProblem.reduce, _dask._shared
+
+        def kill_a_worker():
+            worker = next(iter(cluster.workers.values()))
+            os.kill(worker.process.pid, signal.SIGKILL)
+
+        for phase in ("train", "fairness"):
+            calls = []
+
+            # training: a worker dies as the model is sent for the third pass
+            def kill_on_third_scatter(value, phase=phase, calls=calls):
+                if phase == "train":
+                    calls.append("scatter")
+                    if len(calls) == 3:
+                        kill_a_worker()
+                return shared(value)
+
+            # the fairness step: a worker dies before its third pass
+            def kill_on_third_pass(self, method, *args, phase=phase, calls=calls, **kwargs):
+                if phase == "fairness" and method != "loss_gradient_sum":
+                    calls.append(method)
+                    if len(calls) == 3:
+                        kill_a_worker()
+                return reduce(self, method, *args, **kwargs)
+
+            _dask._shared = kill_on_third_scatter
+            _dask.DaskProblem.reduce = kill_on_third_pass
+            try:
+                fitted = FairIJClassifier(LogisticRegression(), random_state=0).fit(
+                    Xd, yd, sensitive_features=sd, **validation
+                )
+                same = abs(fitted.lambda_ - local.lambda_) <= 1e-6 * max(1.0, local.lambda_)
+                print("RESULT", phase, len(calls) >= 3, fitted.fit_status_,
+                      "same" if same else "different", flush=True)
+            except _dask.DaskWorkerLostError as exc:
+                print("RESULT", phase, "lost:", str(exc).splitlines()[0], flush=True)
+        client.close()
+        cluster.close()
+    """
+)
+
+
+def test_a_worker_killed_mid_fit_is_recovered(tmp_path):
+    """A worker killed while the model trains on the cluster, then while the
+    influences are computed: the fit recovers and gives the in-memory result
+    (before, training raised a raw KeyError or CommClosedError, or hung)."""
+    pytest.importorskip("distributed")
+    script = tmp_path / "kill_worker.py"
+    script.write_text(WORKER_KILL_SCRIPT)
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    results = [line.split()[1:] for line in done.stdout.splitlines() if line.startswith("RESULT")]
+    assert len(results) == 2, done.stdout[-2000:] + done.stderr[-3000:]
+    assert results == [[p, "True", "edited", "same"] for p in ("train", "fairness")], results
+
+
+def test_repeated_worker_loss_is_one_clear_error(monkeypatch):
+    """A pass that keeps failing as workers are lost ends in one clear error
+    after the retries, not a raw exception or a hang."""
+    pytest.importorskip("distributed")
+    from skfair_ij.influence import _dask
+
+    attempts = []
+
+    def always_lost():
+        attempts.append(1)
+        raise KeyError("tcp://127.0.0.1:1")  # what a scatter to a dead worker raises
+
+    monkeypatch.setattr(_dask, "_client", lambda: object())
+    monkeypatch.setattr(_dask.time, "sleep", lambda seconds: None)
+    with pytest.raises(_dask.DaskWorkerLostError, match="lost a worker, and a pass failed 4"):
+        _dask.on_cluster("a pass", always_lost)
+    assert len(attempts) == _dask.DASK_RETRIES + 1
