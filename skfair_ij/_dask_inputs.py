@@ -124,7 +124,9 @@ class DaskInputsMixin:
             train_indices = da.flatnonzero(~held)
         X_val, y_val, s_val = (v.compute() if is_dask_collection(v) else v for v in validation)
         if all(given):  # held-out rows are validated rows of X already
-            X_val, _, s_val = self._split_sensitive(X_val, s_val, reset=False)
+            X_val, _, s_val = self._split_sensitive(
+                X_val, s_val, reset=False, name="sensitive_features_val"
+            )
         y_val = self._encode_labels(y_val, "y_val")
         n_val = len(y_val)
         if X_val.shape[0] != n_val:

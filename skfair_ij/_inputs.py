@@ -40,7 +40,7 @@ CONTINUOUS_GROUPS = (
 class InputsMixin:
     """Validation of what ``fit`` and ``predict`` receive."""
 
-    def _split_sensitive(self, X, sensitive_features, *, reset):
+    def _split_sensitive(self, X, sensitive_features, *, reset, name="sensitive_features"):
         """Validate X and take out the sensitive features.
 
         A column *name* (DataFrame X) is read, and dropped if asked, before the
@@ -50,7 +50,7 @@ class InputsMixin:
         """
         column = self.sensitive_column
         s = sensitive_features
-        check_same_index(X, sensitive_features=s)
+        check_same_index(X, **{name: s})
         by_name = isinstance(column, str)
         if by_name:
             if not hasattr(X, "columns") or column not in X.columns:
@@ -239,7 +239,9 @@ class InputsMixin:
             raise ValueError(VALIDATION_INCOMPLETE.format(given=", ".join(given)))
         if given:
             check_same_index(X_val, y_val=y_val)
-            X_val, _, s_val = self._split_sensitive(X_val, sensitive_features_val, reset=False)
+            X_val, _, s_val = self._split_sensitive(
+                X_val, sensitive_features_val, reset=False, name="sensitive_features_val"
+            )
             y_val = self._encode_labels(y_val, "y_val")
             n_val = _num_samples(X_val)
             if len(y_val) != n_val:
@@ -270,7 +272,8 @@ class InputsMixin:
 
 
 def check_same_index(X, **values):
-    """A clear error when a pandas input's index differs from that of DataFrame X:
+    """A clear error when a pandas input's index differs from that of DataFrame X
+    (``X_val`` for the validation inputs):
     rows are matched by position, so a shuffled index would scramble them."""
     index = getattr(X, "index", None)
     if index is None:

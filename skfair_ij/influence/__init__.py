@@ -12,7 +12,7 @@ from ._curvature import (
     InfluenceConvergenceWarning,
     conjugate_gradient,
 )
-from ._dask import DaskProblem
+from ._dask import DaskProblem, DaskWorkerLostError
 from ._grads import logistic_loss, logit_jacobian, per_sample_grads
 from ._influence import (
     discrete_path_parameter_changes,
@@ -45,6 +45,7 @@ __all__ = [
     "BinaryModelProblem",
     "Curvature",
     "DaskProblem",
+    "DaskWorkerLostError",
     "InfluenceConvergenceWarning",
     "conjugate_gradient",
     "discrete_path_parameter_changes",

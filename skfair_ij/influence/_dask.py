@@ -4,7 +4,7 @@ reduction over row blocks or a per-row map, run by Dask.
 The workers run the same kernels as in memory: each block of rows becomes a
 :class:`BinaryModelProblem` (its residuals and curvature weights computed inside
 the block) and returns its sum, or its rows of a per-row map. The model (θ and
-its logit function) is scattered once per problem; the CG loop, the Cholesky
+its logit function) is a node of each pass's graph; the CG loop, the Cholesky
 factor, the path and the selection stay on the client.
 """
 
@@ -25,11 +25,12 @@ NOT_ON_DASK = (
     "{what} is not available on Dask inputs; use weighting='ijack', 'fair_ij' or "
     "'drop_upweight', or pass the data in memory."
 )
-# A worker lost mid-pass: the scheduler re-runs its tasks, but a scatter to it, or
-# data only it held, fail. Such a pass is retried (the model scattered again) a few
-# times, then one clear error. Transfers (scatter, gather) never wait forever.
+# A worker lost mid-pass: the scheduler re-runs its tasks, but results only it held
+# may be lost with it. Such a pass is retried a few times, then one clear error.
+# No wait is without end: a gather of computed results, a pass (one read of the rows).
 DASK_RETRIES = 3
-TRANSFER_TIMEOUT = 120.0  # seconds for a scatter, or a gather of computed results
+TRANSFER_TIMEOUT = 120.0  # seconds for a gather of computed results
+PASS_TIMEOUT = 3600.0  # seconds for one pass over the rows
 WORKER_LOST = (
     "The Dask cluster lost a worker, and {what} failed {n} times in a row ({error}). "
     "Check the workers (memory limits, restarts) and fit again."
@@ -58,8 +59,8 @@ def _lost_worker_errors():
     return (OSError, KeyError, TimeoutError, CancelledError, KilledWorker)
 
 
-def on_cluster(what, attempt, *, retry=None):
-    """``attempt()``, again (after ``retry()``) when a worker was lost meanwhile.
+def on_cluster(what, attempt):
+    """``attempt()``, again when a worker was lost meanwhile.
 
     Without a distributed client, errors pass through unchanged. After
     ``DASK_RETRIES`` retries, raises :class:`DaskWorkerLostError`.
@@ -75,8 +76,6 @@ def on_cluster(what, attempt, *, retry=None):
             if n == DASK_RETRIES:
                 break
             time.sleep(min(2.0**n, 8.0))  # the scheduler notices the loss meanwhile
-            if retry is not None:
-                retry()
     detail = f"{type(error).__name__}: {error}"
     raise DaskWorkerLostError(
         WORKER_LOST.format(what=what, n=DASK_RETRIES + 1, error=detail)
@@ -96,7 +95,7 @@ def compute(*collections):
     lazy = [c for c in collections if is_dask_collection(c)]
     futures = iter(client.compute(lazy))
     results = [next(futures) if is_dask_collection(c) else c for c in collections]
-    wait([f for f in results if hasattr(f, "result")])
+    wait([f for f in results if hasattr(f, "result")], timeout=PASS_TIMEOUT)
     return tuple(
         f.result(timeout=TRANSFER_TIMEOUT) if is_dask_collection(c) else c
         for c, f in zip(collections, results, strict=True)
@@ -187,7 +186,7 @@ def _settle(collection):
 
     def attempt():
         settled = collection.persist()
-        wait(settled)
+        wait(settled, timeout=PASS_TIMEOUT)
         return settled
 
     return on_cluster("holding values on the cluster", attempt)
@@ -206,18 +205,15 @@ def _aligned_to(a, row_chunks):
 
 
 def _shared(value):
-    """``value`` as a dependency of every block task, sent to the cluster once:
-    scattered to the workers of an active distributed client, else one node of
-    the graph."""
+    """``value`` as a dependency of every block task: one node of each pass's
+    graph. Not scattered: a scatter to a worker that has just died can block
+    without end, and scattered data have no lineage, so a worker lost with
+    the only copy would fail the pass; a graph node is re-sent and re-run
+    (the model, θ and its logit function, is small next to a pass over the
+    rows)."""
     from dask import delayed
 
-    client = _client()
-    if client is None:
-        return delayed(value, pure=True, traverse=False)
-    return on_cluster(
-        "sending the model to the workers",
-        lambda: client.scatter(value, broadcast=True, hash=False, timeout=TRANSFER_TIMEOUT),
-    )
+    return delayed(value, pure=True, traverse=False)
 
 
 class DaskProblem(TrainingObjective):
@@ -295,9 +291,6 @@ class DaskProblem(TrainingObjective):
     def _aligned(self, a):
         return _aligned_to(a, self.row_chunks)
 
-    def _reship(self):
-        """Scatter the model again (a lost worker may have held its only copy)."""
-        self._kernel = _shared(self._kernel_object)
 
     def _row_blocks(self, a):
         """One delayed value per row block. Row arguments other than X are
@@ -327,7 +320,6 @@ class DaskProblem(TrainingObjective):
         (total,) = on_cluster(
             "a pass over the rows",
             lambda: compute(_tree_sum(self._tasks(method, args, rows))),
-            retry=self._reship,
         )
         return torch.as_tensor(total).to(self.device, self.dtype) if np.ndim(total) else total
 
@@ -348,7 +340,6 @@ class DaskProblem(TrainingObjective):
         return on_cluster(
             "a pass over the rows",
             lambda: self._map(method, args, rows, width),
-            retry=self._reship,
         )
 
     def keep(self, values):
