@@ -2,6 +2,7 @@
 weights, the validation split and the pipeline around the model."""
 
 import numpy as np
+import pandas as pd
 import scipy.sparse
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
@@ -276,11 +277,11 @@ def check_same_index(X, **values):
     (``X_val`` for the validation inputs):
     rows are matched by position, so a shuffled index would scramble them."""
     index = getattr(X, "index", None)
-    if index is None:
+    if not isinstance(index, pd.Index):  # (a list's index is a method)
         return
     for name, value in values.items():
         other = getattr(value, "index", None)
-        if other is not None and not other.equals(index):
+        if isinstance(other, pd.Index) and not other.equals(index):
             same_rows = len(other) == len(index) and set(other) == set(index)
             fix = f"{name}.loc[X.index]" if same_rows else f"{name}.to_numpy()"
             raise ValueError(

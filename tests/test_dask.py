@@ -388,7 +388,7 @@ def test_repeated_worker_loss_is_one_clear_error(monkeypatch):
     """A pass that keeps failing as workers are lost ends in one clear error
     after the retries, not a raw exception or a hang."""
     pytest.importorskip("distributed")
-    from skfair_ij.influence import _dask
+    from skfair_ij.influence import _cluster
 
     attempts = []
 
@@ -396,8 +396,8 @@ def test_repeated_worker_loss_is_one_clear_error(monkeypatch):
         attempts.append(1)
         raise KeyError("tcp://127.0.0.1:1")  # what a scatter to a dead worker raises
 
-    monkeypatch.setattr(_dask, "_client", lambda: object())
-    monkeypatch.setattr(_dask.time, "sleep", lambda seconds: None)
-    with pytest.raises(_dask.DaskWorkerLostError, match="lost a worker, and a pass failed 4"):
-        _dask.on_cluster("a pass", always_lost)
-    assert len(attempts) == _dask.DASK_RETRIES + 1
+    monkeypatch.setattr(_cluster, "_client", lambda: object())
+    monkeypatch.setattr(_cluster.time, "sleep", lambda seconds: None)
+    with pytest.raises(_cluster.DaskWorkerLostError, match="lost a worker, and a pass failed 4"):
+        _cluster.on_cluster("a pass", always_lost)
+    assert len(attempts) == _cluster.DASK_RETRIES + 1

@@ -140,8 +140,11 @@ def test_a_memory_budget_too_small_is_refused_or_warned(data):
 
     theta = torch.zeros(200_000, dtype=torch.float64)  # 8 × 1.6 MB per row of a chunk
     Xt = torch.zeros(100, 200_000, dtype=torch.float64)
+    problem = BinaryModelProblem(
+        lambda th, X: X @ th, theta, Xt, torch.zeros(100), memory_budget=2**20
+    )
     with pytest.warns(UserWarning, match="holds only 1 row"):
-        BinaryModelProblem(lambda th, X: X @ th, theta, Xt, torch.zeros(100), memory_budget=2**20)
+        CG(memory_budget=2**20).curvature(problem, 1.0)
 
 
 # ---------------------------------------------------------------- threads

@@ -12,12 +12,11 @@ import contextlib
 import operator
 import sys
 import threading
-import time
-from concurrent.futures import CancelledError
 
 import numpy as np
 import torch
 
+from ._cluster import PASS_TIMEOUT, _client, compute, on_cluster
 from ._objective import TrainingObjective
 from ._problem import DEFAULT_MEMORY_BUDGET, BinaryModelProblem
 
@@ -25,83 +24,6 @@ NOT_ON_DASK = (
     "{what} is not available on Dask inputs; use weighting='ijack', 'fair_ij' or "
     "'drop_upweight', or pass the data in memory."
 )
-# A worker lost mid-pass: the scheduler re-runs its tasks, but results only it held
-# may be lost with it. Such a pass is retried a few times, then one clear error.
-# No wait is without end: a gather of computed results, a pass (one read of the rows).
-DASK_RETRIES = 3
-TRANSFER_TIMEOUT = 120.0  # seconds for a gather of computed results
-PASS_TIMEOUT = 3600.0  # seconds for one pass over the rows
-WORKER_LOST = (
-    "The Dask cluster lost a worker, and {what} failed {n} times in a row ({error}). "
-    "Check the workers (memory limits, restarts) and fit again."
-)
-
-
-class DaskWorkerLostError(RuntimeError):
-    """A pass over the rows on a Dask cluster failed repeatedly as workers were lost."""
-
-
-def _client():
-    """The active ``distributed`` client, or None (Dask's local schedulers)."""
-    try:
-        from distributed import default_client
-
-        return default_client()
-    except (ImportError, ValueError):
-        return None
-
-
-def _lost_worker_errors():
-    """What a lost worker raises in the client: closed comms, cancelled futures,
-    an unknown worker address (KeyError), a timeout or a killed worker."""
-    from distributed import KilledWorker
-
-    return (OSError, KeyError, TimeoutError, CancelledError, KilledWorker)
-
-
-def on_cluster(what, attempt):
-    """``attempt()``, again when a worker was lost meanwhile.
-
-    Without a distributed client, errors pass through unchanged. After
-    ``DASK_RETRIES`` retries, raises :class:`DaskWorkerLostError`.
-    """
-    if _client() is None:
-        return attempt()
-    errors = _lost_worker_errors()
-    for n in range(DASK_RETRIES + 1):
-        try:
-            return attempt()
-        except errors as exc:
-            error = exc
-            if n == DASK_RETRIES:
-                break
-            time.sleep(min(2.0**n, 8.0))  # the scheduler notices the loss meanwhile
-    detail = f"{type(error).__name__}: {error}"
-    raise DaskWorkerLostError(
-        WORKER_LOST.format(what=what, n=DASK_RETRIES + 1, error=detail)
-    ) from error
-
-
-def compute(*collections):
-    """``dask.compute``; on a distributed client the results come back within
-    ``TRANSFER_TIMEOUT`` of the computation's end."""
-    client = _client()
-    if client is None:
-        import dask
-
-        return dask.compute(*collections)
-    from distributed import wait
-
-    lazy = [c for c in collections if is_dask_collection(c)]
-    futures = iter(client.compute(lazy))
-    results = [next(futures) if is_dask_collection(c) else c for c in collections]
-    wait([f for f in results if hasattr(f, "result")], timeout=PASS_TIMEOUT)
-    return tuple(
-        f.result(timeout=TRANSFER_TIMEOUT) if is_dask_collection(c) else c
-        for c, f in zip(collections, results, strict=True)
-    )
-
-
 # blocks through a model's own forward run one at a time in a process: torch's
 # forward-mode AD has one global dual level, and a functional call of a module
 # swaps its parameters in place (threads of a worker would clash)
@@ -290,7 +212,6 @@ class DaskProblem(TrainingObjective):
     # ------------------------------------------------------------------ primitives
     def _aligned(self, a):
         return _aligned_to(a, self.row_chunks)
-
 
     def _row_blocks(self, a):
         """One delayed value per row block. Row arguments other than X are

@@ -12,8 +12,6 @@ by default). Everything below is streamed over chunks of rows (their size set by
 memory budget); no N × D matrix is built unless it fits in that budget.
 """
 
-import warnings
-
 import torch
 from torch.func import grad, vmap
 
@@ -25,11 +23,6 @@ from ._objective import TrainingObjective
 DEFAULT_MEMORY_BUDGET = 512 * 2**20  # bytes
 PREDICT_CHUNK = 2**15  # rows per forward pass when predicting
 CPU_CACHE_BYTES = 1 << 21  # rows of X per chunk of a linear product: about an L2 cache
-MIN_CHUNK_ROWS = 64  # fewer rows per chunk: the passes are dominated by per-chunk overhead
-SMALL_CHUNKS = (
-    "memory_budget={budget} bytes holds only {rows} row(s) of the per-sample gradients per "
-    "chunk: the fit will be very slow. Raise the solver's memory_budget."
-)
 
 
 class BinaryModelProblem(TrainingObjective):
@@ -132,12 +125,6 @@ class BinaryModelProblem(TrainingObjective):
                 # chunks scatter into all D parameters: the larger the better)
                 cache_rows = max(64, CPU_CACHE_BYTES // row_bytes)
                 self.product_chunk_size = min(self.product_chunk_size, cache_rows)
-        if self.chunk_size < min(self.n_samples, MIN_CHUNK_ROWS):
-            warnings.warn(
-                SMALL_CHUNKS.format(budget=self.memory_budget, rows=self.chunk_size),
-                UserWarning,
-                stacklevel=2,
-            )
         # loss derivatives with respect to the logit: r = dℓ/df, s = d²ℓ/df² (N floats)
         residual, curvature = [], []
         for rows in self.chunks():

@@ -7,6 +7,7 @@ Each holds its damping, its numerical settings and where the computation runs
 default settings (``"cg"`` for ``CG()``).
 """
 
+import warnings
 from numbers import Integral, Real
 
 import torch
@@ -20,6 +21,11 @@ MIN_MEMORY_BUDGET = 2**20
 TOO_SMALL_BUDGET = (
     "memory_budget={budget!r} bytes is too small to make progress; give at least "
     "{least} bytes (1 MiB), or None for the default 512 MiB."
+)
+MIN_CHUNK_ROWS = 64  # fewer rows per chunk: the passes are dominated by per-chunk overhead
+SMALL_CHUNKS = (
+    "memory_budget={budget} bytes holds only {rows} row(s) of the per-sample gradients per "
+    "chunk: the fit will be very slow. Raise the solver's memory_budget."
 )
 NO_CUDA = "device={device!r} was requested but torch.cuda.is_available() is False."
 # damping="auto": nets are damped by this multiple of the mean eigenvalue tr(H)/D of
@@ -83,6 +89,16 @@ class Solver(Options):
 
     def curvature(self, problem, damping):
         """The :class:`Curvature` of ``problem`` with this solver."""
+        rows = getattr(problem, "chunk_size", None)
+        if rows is not None and rows < min(problem.n_samples, MIN_CHUNK_ROWS):
+            warnings.warn(
+                SMALL_CHUNKS.format(budget=problem.memory_budget, rows=rows),
+                UserWarning,
+                stacklevel=3,
+            )
+        return self._make_curvature(problem, damping)
+
+    def _make_curvature(self, problem, damping):
         return Curvature(problem, self.method, damping=damping)
 
 
@@ -138,7 +154,7 @@ class CG(Solver):
         self.memory_budget = memory_budget
         self.device = device
 
-    def curvature(self, problem, damping):
+    def _make_curvature(self, problem, damping):
         return Curvature(
             problem,
             "cg",
@@ -176,7 +192,7 @@ class Exact(Solver):
         self.memory_budget = memory_budget
         self.device = device
 
-    def curvature(self, problem, damping):
+    def _make_curvature(self, problem, damping):
         return Curvature(problem, "exact", product=self.product, damping=damping)
 
 
