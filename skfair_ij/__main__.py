@@ -39,6 +39,12 @@ def main(argv=None):
         help="sensitive column(s) of --data, or of Adult (e.g. race, or sex race)",
     )
     bench.add_argument("--positive", default=None, help="the favourable label (default: greater)")
+    bench.add_argument(
+        "--hide",
+        nargs="+",
+        default=(),
+        help="columns left out of X (e.g. the sensitive ones and their proxies)",
+    )
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error(f"--seeds must be at least 1, got {args.seeds}")
@@ -85,6 +91,7 @@ def _run(run_benchmark, args):
         target=args.target,
         sensitive=args.sensitive,
         positive=args.positive,
+        hide=args.hide,
     )
 
 

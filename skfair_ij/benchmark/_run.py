@@ -76,6 +76,7 @@ def run_benchmark(
     target=None,
     sensitive=None,
     positive=None,
+    hide=(),
 ):
     """Run the protocol and write ``results.csv``, ``summary.csv`` and a Pareto plot.
 
@@ -108,6 +109,9 @@ def run_benchmark(
         sensitive columns (e.g. ``["race"]`` or ``["sex", "race"]``).
     positive : object, default=None
         The favourable label (default: the greater one).
+    hide : list of str, default=()
+        Columns of the table left out of the inputs (e.g. the sensitive
+        columns and their proxies: a table whose X hides the group).
 
     Returns
     -------
@@ -132,6 +136,8 @@ def run_benchmark(
     splits = adult_splits
     if dataset == "german_credit" and data is None:
         data, target, sensitive = german_frame(), "good_credit", sensitive or ["sex"]
+    if hide and not (data is not None or sensitive):
+        raise ValueError("hide= names columns of a table: give sensitive= (or data=) too.")
     if data is not None or sensitive:
         if data is not None and not (target and sensitive):
             raise ValueError("A table needs target= and sensitive= (its column names).")
@@ -147,7 +153,9 @@ def run_benchmark(
             )
 
         def splits(seed):
-            return table_splits(frame, target, list(sensitive), seed, positive=positive)
+            return table_splits(
+                frame, target, list(sensitive), seed, positive=positive, hide=list(hide)
+            )
 
     if model not in ("mlp", "logreg"):
         raise ValueError(f"Unknown model {model!r}; choose 'mlp' or 'logreg'.")

@@ -59,7 +59,7 @@ def german_frame():
     )
 
 
-def table_splits(frame, target, sensitive, seed, *, positive=None, fractions=FRACTIONS):
+def table_splits(frame, target, sensitive, seed, *, positive=None, fractions=FRACTIONS, hide=()):
     """A random train/validation/test split of a table, encoded on its train part.
 
     Categorical (non-numeric) columns are one-hot encoded and numeric ones
@@ -78,6 +78,10 @@ def table_splits(frame, target, sensitive, seed, *, positive=None, fractions=FRA
     positive : object, default=None
         The favourable label (default: the greater of the two).
     fractions : tuple of 3 floats, default=(0.5, 0.25, 0.25)
+    hide : list of str, default=()
+        Columns left out of X (they still define the groups when sensitive):
+        the sensitive columns and their strongest proxies, for a table whose X
+        hides the group.
 
     Returns
     -------
@@ -95,7 +99,7 @@ def table_splits(frame, target, sensitive, seed, *, positive=None, fractions=FRA
     >>> [len(split[part][1]) for part in ("train", "val", "test")]
     [4, 2, 2]
     """
-    missing = [c for c in [target, *sensitive] if c not in frame.columns]
+    missing = [c for c in [target, *sensitive, *hide] if c not in frame.columns]
     if missing:
         raise ValueError(
             f"The table has no column {missing}; name columns of {list(frame.columns)} "
@@ -132,7 +136,7 @@ def table_splits(frame, target, sensitive, seed, *, positive=None, fractions=FRA
             f"--sensitive {list(sensitive)} makes {n_groups} groups of {len(s)} rows: it looks "
             "continuous; bin it into a new column first (e.g. age bands)."
         )
-    X = frame.drop(columns=[target])
+    X = frame.drop(columns=[target, *hide])
     numeric = [c for c in X.columns if pd.api.types.is_numeric_dtype(X[c])]
     categorical = [c for c in X.columns if c not in numeric]
     # a missing category is a category of its own (numeric gaps: the median)
