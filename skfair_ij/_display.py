@@ -4,7 +4,7 @@ import numpy as np
 
 from ._labels import LabelledClassifier
 from .adapters import fit_inputs, get_adapter
-from .metrics._fairness import cell_counts, gaps_from_counts
+from .metrics._fairness import cell_counts
 from .metrics._validation import check_sensitive_features
 
 
@@ -165,5 +165,5 @@ def _score_path(estimator, X, y, sensitive_features):
     adapter = get_adapter(model, **(getattr(estimator, "adapter_kwargs", None) or {}))
     inputs = adapter.to_tensor(fit_inputs(model, X_model)[0])
     positive = adapter.positive(inputs, estimator.path_thetas_)
-    gaps = gaps_from_counts(cell_counts(true_pos, positive, codes))[0][estimator.criterion_.name]
+    gaps = estimator.criterion_.hard_gap(cell_counts(true_pos, positive, codes))[0]
     return gaps, (positive == true_pos).mean(1)

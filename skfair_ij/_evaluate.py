@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from .metrics._criteria import check_criterion
-from .metrics._fairness import Cells, gaps_from_counts
+from .metrics._criteria import CRITERIA, check_criterion
+from .metrics._fairness import Cells, rate_gaps
 
 
 def evaluate_path(
@@ -44,7 +44,8 @@ def evaluate_path(
         ``val_positive_rate``; with ``pooled``, also ``pooled_gap`` and
         ``pooled_gap_se``.
     """
-    fairness = check_criterion(fairness).name
+    fairness = check_criterion(fairness)
+    reported = [CRITERIA[name]() for name in ("demographic_parity", "equalized_odds")]
     y_val = np.asarray(y_val)
     n_val = len(y_val)
     true_pos = y_val == 1
@@ -74,14 +75,15 @@ def evaluate_path(
         positive = np.asarray(predict_positive(X_val, chunk), dtype=bool).reshape(len(chunk), -1)
         # every point of the block in one pass: (k, G, 2, 2) counts, then the gaps
         val_counts = val_cells.counts(positive)
-        gaps, standard_errors = gaps_from_counts(val_counts)
+        terms = rate_gaps(val_counts)
+        gap, standard_error = fairness.hard_gap(terms)
         accuracy = (positive == true_pos).mean(1)
         columns["val_accuracy"].append(accuracy)
         columns["val_positive_rate"].append(positive.mean(1))
-        columns["val_gap"].append(gaps[fairness])
-        columns["val_gap_se"].append(standard_errors[fairness])
-        columns["val_demographic_parity"].append(gaps["demographic_parity"])
-        columns["val_equalized_odds"].append(gaps["equalized_odds"])
+        columns["val_gap"].append(gap)
+        columns["val_gap_se"].append(standard_error)
+        for criterion in reported:
+            columns[f"val_{criterion.name}"].append(criterion.hard_gap(terms)[0])
         if pooled is None:
             continue
         pooled_gap, pooled_se = np.full(len(chunk), np.nan), np.full(len(chunk), np.nan)
@@ -96,9 +98,7 @@ def evaluate_path(
             else:
                 extra_positive = np.asarray(predict_positive(X_extra, subset), dtype=bool)
                 extra = extra_cells.counts(extra_positive.reshape(len(picked), -1))
-            gaps, standard_errors = gaps_from_counts(val_counts[picked] + extra)
-            pooled_gap[picked] = gaps[fairness]
-            pooled_se[picked] = standard_errors[fairness]
+            pooled_gap[picked], pooled_se[picked] = fairness.hard_gap(val_counts[picked] + extra)
         columns["pooled_gap"].append(pooled_gap)
         columns["pooled_gap_se"].append(pooled_se)
     return {k: np.concatenate(v) if v else np.empty(0, dtype=float) for k, v in columns.items()}

@@ -1,11 +1,13 @@
 """Fairness criteria as objects (skfair_ij/metrics/_criteria.py): their cells, soft
 values, hard gaps, scorers and the check that validation data can measure them."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
 
-from skfair_ij import FairIJClassifier
+from skfair_ij import FairIJClassifier, FairReweighter
 from skfair_ij.datasets import make_biased_classification
 from skfair_ij.metrics import (
     DemographicParity,
@@ -96,3 +98,36 @@ def test_names_are_shorthands():
     np.testing.assert_array_equal(by_name.influences_, by_object.influences_)
     assert by_name.lambda_ == by_object.lambda_
     assert isinstance(by_name.criterion_, EqualizedOdds)
+
+
+class MyParity(DemographicParity):
+    name = "my_parity"
+
+
+class MyOdds(EqualizedOdds):
+    name = "my_odds"
+
+
+@pytest.mark.parametrize(
+    "subclass, parent", [(MyParity, DemographicParity), (MyOdds, EqualizedOdds)]
+)
+def test_a_criterion_subclass_fits_end_to_end(subclass, parent):
+    """A new criterion is one class: its hard gap comes from the rates it
+    declares (before, an unknown name raised KeyError in the path's evaluation)."""
+    X, y, s = make_biased_classification(1500, 5, bias=2.0, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mine = FairIJClassifier(fairness=subclass(), random_state=0).fit(X, y, sensitive_features=s)
+        theirs = FairIJClassifier(fairness=parent(), random_state=0).fit(X, y, sensitive_features=s)
+        FairReweighter(fairness=subclass(), random_state=0).fit(X, y, sensitive_features=s)
+    assert mine.lambda_ == theirs.lambda_
+    np.testing.assert_array_equal(mine.path_["val_gap"], theirs.path_["val_gap"])
+
+
+def test_a_criterion_without_rates_is_a_clear_error():
+    class Nothing(DemographicParity):
+        name = "nothing"
+        rates = ()
+
+    with pytest.raises(TypeError, match="declares no rates"):
+        Nothing().hard_gap(np.ones((2, 2, 2)))

@@ -84,6 +84,22 @@ class FairnessCriterion(Options):
         return proba
 
     # ------------------------------------------------------------ hard gap
+    def hard_gap(self, counts):
+        """The gap and its standard error from cell counts (G, 2, 2) or
+        (k, G, 2, 2), or from their :func:`~skfair_ij.metrics._fairness.rate_gaps`:
+        the sum over the declared ``rates`` of their between-group gaps, each
+        an array of shape (k,)."""
+        from ._fairness import rate_gaps
+
+        if not self.rates:
+            raise TypeError(
+                f"{type(self).__name__} declares no rates; set rates to some of "
+                "('selection', 'tpr', 'fpr', 'error')."
+            )
+        terms = counts if isinstance(counts, dict) else rate_gaps(counts)
+        gap = sum(terms[rate][0] for rate in self.rates)
+        return gap, np.sqrt(sum(terms[rate][1] for rate in self.rates))
+
     def gap(self, y_true, y_pred, *, sensitive_features, **kwargs):
         """The hard gap of predictions (the public metric)."""
         return self.metric(y_true, y_pred, sensitive_features=sensitive_features, **kwargs)

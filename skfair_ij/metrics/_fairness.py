@@ -287,19 +287,20 @@ class Cells:
         return counts.reshape(*pred.shape[:-1], self.n_groups, 2, 2)
 
 
-def gaps_from_counts(counts):
-    """The gaps and standard errors of :func:`hard_gaps` from cell counts.
+def rate_gaps(counts):
+    """Between-group gap and its variance of every rate, from cell counts.
 
-    ``counts`` is (G, 2, 2), giving floats, or (k, G, 2, 2) for k predictions
-    at once, giving arrays of shape (k,) (one vectorised pass for a whole
-    λ path).
+    ``counts`` is (G, 2, 2) or (k, G, 2, 2) for k predictions at once. Returns
+    ``{rate: (gap, variance)}`` for the rates ``selection``, ``tpr``, ``fpr``
+    and ``error``, each an array of shape (k,) (k = 1 for one prediction): the
+    difference of the extreme groups' rates and the sum of their binomial
+    variances.
     """
-    counts = np.asarray(counts)
-    single = counts.ndim == 3
-    c = counts[None] if single else counts
+    c = np.asarray(counts)
+    c = c[None] if c.ndim == 3 else c
     all_rows, positives = c.sum((2, 3)), c[:, :, :, 1].sum(2)
     errors = c[:, :, 1, 0] + c[:, :, 0, 1]
-    terms = {}  # (gap, variance) of each rate compared between groups
+    terms = {}
     for name, hits, totals in (
         ("selection", positives, all_rows),
         ("tpr", c[:, :, 1, 1], c[:, :, 1].sum(2)),
@@ -316,17 +317,27 @@ def gaps_from_counts(counts):
         n_lo = np.take_along_axis(totals, lo, 1)[:, 0]
         variance = r_hi * (1 - r_hi) / np.maximum(n_hi, 1) + r_lo * (1 - r_lo) / np.maximum(n_lo, 1)
         terms[name] = (np.where(compared, r_hi - r_lo, 0.0), np.where(compared, variance, 0.0))
-    criteria = {
-        "demographic_parity": ("selection",),
-        "equalized_odds": ("tpr", "fpr"),
-        "equal_opportunity": ("tpr",),
-        "error_rate": ("error",),
-    }
-    gaps = {c: sum(terms[t][0] for t in ts) for c, ts in criteria.items()}
-    errors = {c: np.sqrt(sum(terms[t][1] for t in ts)) for c, ts in criteria.items()}
-    if single:
-        gaps = {c: float(v[0]) for c, v in gaps.items()}
-        errors = {c: float(v[0]) for c, v in errors.items()}
+    return terms
+
+
+def gaps_from_counts(counts):
+    """The gaps and standard errors of :func:`hard_gaps` from cell counts, for
+    every registered criterion (``metrics.CRITERIA``), each from the rates it
+    declares.
+
+    ``counts`` is (G, 2, 2), giving floats, or (k, G, 2, 2) for k predictions
+    at once, giving arrays of shape (k,) (one vectorised pass for a whole
+    λ path).
+    """
+    from ._criteria import CRITERIA
+
+    single = np.asarray(counts).ndim == 3
+    terms = rate_gaps(counts)
+    gaps, errors = {}, {}
+    for name, criterion in CRITERIA.items():
+        gaps[name], errors[name] = criterion().hard_gap(terms)
+        if single:
+            gaps[name], errors[name] = float(gaps[name][0]), float(errors[name][0])
     return gaps, errors
 
 
