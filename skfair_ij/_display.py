@@ -2,11 +2,6 @@
 
 import numpy as np
 
-from ._labels import LabelledClassifier
-from .adapters import fit_inputs, get_adapter
-from .metrics._fairness import cell_counts
-from .metrics._validation import check_sensitive_features
-
 
 class FairnessPathDisplay:
     """Accuracy against the fairness gap along the λ path of a fitted estimator.
@@ -76,8 +71,65 @@ class FairnessPathDisplay:
         self.estimator_name = estimator_name
 
     @classmethod
+    def from_path(
+        cls,
+        path,
+        *,
+        selected_index,
+        fairness,
+        max_gap=None,
+        test_gap=None,
+        test_accuracy=None,
+        name=None,
+        ax=None,
+        **kwargs,
+    ):
+        """Draw a λ path (an estimator's ``path_``, or any mapping of its columns).
+
+        Parameters
+        ----------
+        path : LambdaPath or mapping
+            Columns ``lambda``, ``val_accuracy``, ``val_gap`` and, when the gaps
+            were pooled, ``pooled_gap``.
+        selected_index : int
+            The selected point.
+        fairness : str or FairnessCriterion
+            The criterion of the gap (for the axis label).
+        max_gap : float, default=None
+        test_gap, test_accuracy : ndarray of shape (k,), default=None
+            The path's points scored on held-out rows
+            (:meth:`FairIJClassifier.score_path`).
+        name : str, default=None
+        ax : matplotlib Axes, default=None
+        **kwargs
+            Passed to matplotlib's ``plot`` of the validation curve.
+
+        Returns
+        -------
+        FairnessPathDisplay
+        """
+        from .metrics._criteria import check_criterion
+
+        key = "pooled_gap" if "pooled_gap" in path else "val_gap"
+        gap = np.where(np.isnan(path[key]), path["val_gap"], path[key])
+        label = check_criterion(fairness).name.replace("_", " ")
+        where = "pooled" if key == "pooled_gap" else "validation"
+        display = cls(
+            gap=gap,
+            accuracy=path["val_accuracy"],
+            selected_index=int(selected_index),
+            reference_index=int(np.argmin(path["lambda"])),
+            gap_name=f"{label} gap ({where} / test)" if test_gap is not None else f"{label} gap",
+            max_gap=max_gap,
+            test_gap=test_gap,
+            test_accuracy=test_accuracy,
+            estimator_name=name,
+        )
+        return display.plot(ax=ax, **kwargs)
+
+    @classmethod
     def from_estimator(
-        cls, estimator, X_test=None, y_test=None, sensitive_features_test=None, *, ax=None
+        cls, estimator, X_test=None, y_test=None, sensitive_features_test=None, *, ax=None, **kwargs
     ):
         """Draw the path of a fitted :class:`FairIJClassifier` or :class:`FairReweighter`.
 
@@ -88,49 +140,50 @@ class FairnessPathDisplay:
             Held-out data to score every path point on (for a
             :class:`FairReweighter`, the IJ estimates of its refits).
         ax : matplotlib Axes, default=None
+        **kwargs
+            Passed to matplotlib's ``plot`` of the validation curve.
 
         Returns
         -------
         FairnessPathDisplay
         """
-        path = getattr(estimator, "path_", None)
-        if path is None:
+        if getattr(estimator, "path_", None) is None:
             raise ValueError(
                 f"{type(estimator).__name__} has no λ path to draw (fit_status_="
                 f"{getattr(estimator, 'fit_status_', None)!r}); fit it with data that can "
                 "measure the gap."
             )
-        key = "pooled_gap" if "pooled_gap" in path else "val_gap"
-        gap = np.where(np.isnan(path[key]), path["val_gap"], path[key])
         test_gap = test_accuracy = None
         if X_test is not None:
-            test_gap, test_accuracy = _score_path(
-                estimator, X_test, y_test, sensitive_features_test
+            test_gap, test_accuracy = estimator.score_path(
+                X_test, y_test, sensitive_features=sensitive_features_test
             )
-        label = estimator.criterion_.name.replace("_", " ")
-        where = "pooled" if key == "pooled_gap" else "validation"
-        display = cls(
-            gap=gap,
-            accuracy=path["val_accuracy"],
+        return cls.from_path(
+            estimator.path_,
             selected_index=estimator.best_index_,
-            reference_index=int(np.argmin(path["lambda"])),
-            gap_name=f"{label} gap ({where} / test)" if X_test is not None else f"{label} gap",
+            fairness=estimator.criterion_,
             max_gap=estimator.selection_.max_gap,
             test_gap=test_gap,
             test_accuracy=test_accuracy,
-            estimator_name=type(estimator).__name__,
+            name=type(estimator).__name__,
+            ax=ax,
+            **kwargs,
         )
-        return display.plot(ax=ax)
 
-    def plot(self, ax=None, *, name=None):
-        """Draw on ``ax`` (a new figure when None); returns ``self``."""
+    def plot(self, ax=None, *, name=None, **kwargs):
+        """Draw on ``ax`` (a new figure when None); returns ``self``.
+
+        ``**kwargs`` are passed to matplotlib's ``plot`` of the validation
+        curve (e.g. ``color``, ``alpha``).
+        """
         import matplotlib.pyplot as plt
 
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 4))
         name = name or self.estimator_name or "path"
         # in the path's order (growing λ), from the unedited model on
-        (self.line_,) = ax.plot(self.gap, self.accuracy, ".-", label=f"{name}: validation")
+        style = {"label": f"{name}: validation", **kwargs}
+        (self.line_,) = ax.plot(self.gap, self.accuracy, ".-", **style)
         if self.test_gap is not None:
             ax.plot(self.test_gap, self.test_accuracy, ".--", label="test")
         for gaps, accuracies in ((self.gap, self.accuracy), (self.test_gap, self.test_accuracy)):
@@ -148,22 +201,3 @@ class FairnessPathDisplay:
         ax.legend(fontsize=8)
         self.ax_, self.figure_ = ax, ax.figure
         return self
-
-
-def _score_path(estimator, X, y, sensitive_features):
-    """Test accuracy and gap of every path point (parameters ``path_thetas_``)."""
-    if getattr(estimator, "n_rounds", 1) > 1:
-        raise ValueError("Test curves need n_rounds=1 (the later rounds' models are not kept).")
-    X_model = estimator._model_inputs(X)
-    true_pos = estimator._encode_labels(y, "y_test") == 1
-    codes, _ = check_sensitive_features(sensitive_features, len(true_pos))
-    model = estimator.initial_estimator_
-    if hasattr(model, "steps"):  # a Pipeline: the path is its final step's
-        model = model.steps[-1][1]
-    if isinstance(model, LabelledClassifier):  # a net facing the user's labels
-        model = model.estimator
-    adapter = get_adapter(model, **(getattr(estimator, "adapter_kwargs", None) or {}))
-    inputs = adapter.to_tensor(fit_inputs(model, X_model)[0])
-    positive = adapter.positive(inputs, estimator.path_thetas_)
-    gaps = estimator.criterion_.hard_gap(cell_counts(true_pos, positive, codes))[0]
-    return gaps, (positive == true_pos).mean(1)

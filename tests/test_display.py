@@ -60,3 +60,34 @@ def test_display_needs_a_path(data):
         )
     with pytest.raises(ValueError, match="no λ path"):
         FairnessPathDisplay.from_estimator(clf)
+
+
+def test_display_from_a_path_value_with_matplotlib_options(data):
+    """The Display draws a path as a value (no estimator method), and forwards
+    plot options to matplotlib; from_estimator gives the same curves."""
+    import inspect
+
+    import matplotlib.pyplot as plt
+
+    from skfair_ij import _display
+
+    X, y, s = data
+    clf = FairIJClassifier(random_state=0).fit(X[:2000], y[:2000], sensitive_features=s[:2000])
+    gap, accuracy = clf.score_path(X[2000:], y[2000:], sensitive_features=s[2000:])
+    display = FairnessPathDisplay.from_path(
+        clf.path_,
+        selected_index=clf.best_index_,
+        fairness="demographic_parity",
+        test_gap=gap,
+        test_accuracy=accuracy,
+        color="tab:green",
+        alpha=0.5,
+    )
+    assert display.line_.get_alpha() == 0.5
+    assert matplotlib.colors.same_color(display.line_.get_color(), "tab:green")
+    other = FairnessPathDisplay.from_estimator(clf, X[2000:], y[2000:], s[2000:])
+    np.testing.assert_array_equal(other.test_gap, display.test_gap)
+    np.testing.assert_array_equal(other.gap, display.gap)
+    # the Display reaches no private method of an estimator
+    assert "estimator._" not in inspect.getsource(_display)
+    plt.close("all")
