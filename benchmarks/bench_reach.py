@@ -11,7 +11,7 @@ and age, Adult by race), with 50/25/25 train/validation/test splits:
   with a test gap ≤ ``g + 0.01``, minus ``e`` (negative: the path reaches
   ExpGrad's gap at less error); ``—`` when no point gets there;
 * a user asking for ExpGrad's validation gap ``g_val`` with
-  ``selection=MaxGap(g_val)``: the edit (one linearisation), and the edit
+  ``selection=MaxGap(g_val, max_cost=0.02)``: the edit (one linearisation), and the edit
   followed along the path by refits (``FairReweighter(n_rounds=6,
   refit_candidates=5)``: six rounds of influences, weights and a weighted
   refit, each round linearised at the previous refit); their fit status
@@ -106,13 +106,16 @@ def main():
                 g_val = metric(yv, eg.predict(Xv, random_state=0), sensitive_features=sv)
                 kw = dict(sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
                 edit = FairIJClassifier(
-                    model, prefit=True, fairness=args.fairness, selection=MaxGap(g_val)
+                    model,
+                    prefit=True,
+                    fairness=args.fairness,
+                    selection=MaxGap(g_val, max_cost=0.02),
                 ).fit(X, y, **kw)
                 err = path_reach(edit, Xt, yt, st, metric, g)
                 refits = FairReweighter(
                     LogisticRegression(max_iter=1000),
                     fairness=args.fairness,
-                    selection=MaxGap(g_val),
+                    selection=MaxGap(g_val, max_cost=0.02),
                     n_rounds=6,
                     refit_candidates=5,
                 ).fit(X, y, **kw)

@@ -2,7 +2,7 @@
 
 A logistic regression on synthetic data (bias 3, proxy strength 2, 8,000
 training rows, 4,000 test rows), ``FairIJClassifier`` with
-``selection=MaxGap(eps, tolerance=0.1)`` and ``IJack(n_steps=1)`` against
+``selection=MaxGap(eps, max_cost=0.1)`` and ``IJack(n_steps=1)`` against
 ``IJack(n_steps=4)``: the status, the selected validation gap, the test gap and
 the test error, for equalized odds (eps 0.03) and demographic parity (eps 0.02),
 on three seeds.
@@ -41,7 +41,7 @@ def main():
                         LogisticRegression(max_iter=1000),
                         fairness=fairness,
                         weighting=IJack(n_steps=n_steps),
-                        selection=MaxGap(eps, tolerance=0.1),
+                        selection=MaxGap(eps, max_cost=0.1),
                         random_state=0,
                     ).fit(X[train], y[train], sensitive_features=s[train])
                 pred = clf.predict(X[test])

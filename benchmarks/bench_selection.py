@@ -35,7 +35,7 @@ RULES = {
     "one_se (default)": OneSE(0.02),
     "tolerance": WithinTolerance(0.02),
     "one_se, tolerance 0.01": OneSE(0.01),
-    "max_gap 0.05": MaxGap(0.05),
+    "max_gap 0.05": MaxGap(0.05, max_cost=0.02),
     "min_gap": MinGap(),
 }
 

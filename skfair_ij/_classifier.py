@@ -105,7 +105,8 @@ class FairIJClassifier(BaseFairInfluence):
         ``"edited"``, or why not as asked: ``"gap_already_small"``,
         ``"accuracy_cost"``, ``"no_improvement"``, ``"gap_not_measurable"``
         (then ``influences_`` is NaN and ``path_`` None),
-        ``"target_not_reached"`` (``max_gap``), ``"fixed_lambda"`` (a single λ
+        ``"target_not_reached"`` or ``"accuracy_budget"`` (:class:`MaxGap`, which
+        of the two bound it), ``"fixed_lambda"`` (a single λ
         given). Every status but ``"edited"`` and ``"fixed_lambda"`` comes with
         a :class:`FairnessWarning`.
     damping_ : float

@@ -71,7 +71,8 @@ class Selection(Options):
     def outcome(self, path, index, *, gap="val_gap"):
         """Why the selected point is what it is: ``(status, message)``.
 
-        ``status`` is ``"edited"`` (message empty), ``"target_not_reached"``
+        ``status`` is ``"edited"`` (message empty), ``"target_not_reached"`` or
+        ``"accuracy_budget"``
         (a :class:`MaxGap` no candidate reaches), or, when the unedited model is
         selected, ``"gap_already_small"`` (its gap is within two standard errors
         of 0, or below the target), ``"accuracy_cost"`` (lower gaps exist but
@@ -152,18 +153,22 @@ class MinGap(Selection):
 
 
 class MaxGap(Selection):
-    """A target: the most accurate point whose gap is at most ``max_gap``.
+    """A target is a constraint: the most accurate point whose gap is at most
+    ``max_gap``, whatever the accuracy it costs.
 
-    Among the points within ``tolerance`` of the unedited model's validation
-    accuracy; when none reaches the target, the point of lowest gap is kept and
-    the fit warns (``fit_status_ = "target_not_reached"``).
+    An accuracy budget is separate and optional: with ``max_cost``, only the
+    points within ``max_cost`` of the unedited model's validation accuracy are
+    candidates. When no candidate reaches the target, the point of lowest gap
+    is kept and the fit warns, saying which bound it:
+    ``fit_status_ = "target_not_reached"`` (no point of the path reaches it)
+    or ``"accuracy_budget"`` (points reach it, at more than ``max_cost``).
 
     Parameters
     ----------
     max_gap : float
         The largest gap accepted.
-    tolerance : float, default=0.02
-        As in :class:`Selection`.
+    max_cost : float or None, default=None
+        Validation accuracy the edit may give up (None: no budget).
 
     Examples
     --------
@@ -175,12 +180,20 @@ class MaxGap(Selection):
     name = "max_gap"
     _parameter_constraints = {
         "max_gap": [Interval(Real, 0, None, closed="left")],
-        "tolerance": _TOLERANCE,
+        "max_cost": [Interval(Real, 0, None, closed="left"), None],
     }
 
-    def __init__(self, max_gap, tolerance=0.02):
+    def __init__(self, max_gap, max_cost=None):
         self.max_gap = max_gap
-        self.tolerance = tolerance
+        self.max_cost = max_cost
+
+    @property
+    def tolerance(self):
+        """The accuracy budget (infinite without ``max_cost``)."""
+        return np.inf if self.max_cost is None else self.max_cost
+
+    def min_accuracy(self, reference):
+        return None if self.max_cost is None else super().min_accuracy(reference)
 
     def _choose(self, path, gaps, candidates, lowest, gap):
         if not np.isfinite(gaps[lowest]):
@@ -255,13 +268,7 @@ def _outcome(path, index, tolerance, *, max_gap=None, gap="val_gap"):
     ref = int(np.argmin(lams))
     g0, se0, g = gaps[ref], path[gap + "_se"][ref], gaps[index]
     if max_gap is not None and not g <= max_gap + 1e-12:
-        return "target_not_reached", (
-            f"No point of the path within the accuracy tolerance ({tolerance}) reaches "
-            f"max_gap={max_gap}: the closest has a validation gap of {g:.4f} "
-            f"(unedited: {g0:.4f}). Raise tolerance or max_gap, or follow the path "
-            "further with refits: FairReweighter(..., n_rounds=k) linearises again at "
-            "each of k weighted refits."
-        )
+        return _target_missed(path, gaps, g, g0, ref, max_gap, tolerance)
     if lams[index] > 0:
         return "edited", ""
     if g0 <= 2 * se0 or (max_gap is not None and g0 <= max_gap + 1e-12):
@@ -287,4 +294,23 @@ def _outcome(path, index, tolerance, *, max_gap=None, gap="val_gap"):
     return "no_improvement", (
         f"The model was left unedited: no point of the path lowers the validation gap "
         f"({g0:.4f} ± {se0:.4f}) beyond its standard error within tolerance={tolerance}."
+    )
+
+
+def _target_missed(path, gaps, g, g0, ref, max_gap, budget):
+    """``(status, message)`` of a target no candidate reaches: the accuracy
+    budget bound the fit (points beyond it reach the target) or the path did."""
+    beyond = np.flatnonzero(np.asarray(gaps, dtype=float) <= max_gap + 1e-12)
+    if np.isfinite(budget) and len(beyond):
+        cost = path["val_accuracy"][ref] - np.max(path["val_accuracy"][beyond])
+        return "accuracy_budget", (
+            f"max_gap={max_gap} is reached on the path only at a validation accuracy cost "
+            f"of {cost:.4f}, more than max_cost={budget}: the closest point within the "
+            f"budget has a validation gap of {g:.4f} (unedited: {g0:.4f}). Raise "
+            "max_cost (or drop it) to reach the target."
+        )
+    return "target_not_reached", (
+        f"No point of the path reaches max_gap={max_gap}: the closest has a validation "
+        f"gap of {g:.4f} (unedited: {g0:.4f}). Follow the path further with refits: "
+        "FairReweighter(..., n_rounds=k) linearises again at each of k weighted refits."
     )

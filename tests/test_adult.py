@@ -70,7 +70,7 @@ def test_test_gap_follows_max_gap_on_adult(split):
     kw = dict(sensitive_features=s, X_val=X_val, y_val=y_val, sensitive_features_val=s_val)
     gaps = []
     for eps in (0.15, 0.10, 0.05, 0.02):  # the unedited test DP is 0.19
-        clf = FairIJClassifier(model, prefit=True, selection=MaxGap(eps, tolerance=0.05))
+        clf = FairIJClassifier(model, prefit=True, selection=MaxGap(eps, max_cost=0.05))
         clf.fit(X, y, **kw)
         assert clf.fit_status_ == "edited"
         gaps.append(

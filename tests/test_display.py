@@ -26,7 +26,7 @@ def test_display_draws_validation_and_test_curves(data, Estimator):
     import matplotlib.pyplot as plt
 
     X, y, s = data
-    est = Estimator(random_state=0, selection=MaxGap(0.1, tolerance=0.1)).fit(
+    est = Estimator(random_state=0, selection=MaxGap(0.1, max_cost=0.1)).fit(
         X[:2000], y[:2000], sensitive_features=s[:2000]
     )
     display = FairnessPathDisplay.from_estimator(est, X[2000:], y[2000:], s[2000:])

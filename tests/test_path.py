@@ -82,7 +82,7 @@ def test_test_gap_follows_max_gap():
     )
     test_gaps = []
     for eps in (0.3, 0.2, 0.1, 0.05):  # the unedited test gap is 0.48
-        clf = FairIJClassifier(selection=MaxGap(eps, tolerance=0.2))
+        clf = FairIJClassifier(selection=MaxGap(eps, max_cost=0.2))
         clf.fit(X[train], y[train], **kw)
         assert clf.fit_status_ == "edited"
         gap = demographic_parity_difference(
@@ -95,7 +95,7 @@ def test_test_gap_follows_max_gap():
 
 def test_unreachable_max_gap_warns(strong):
     X, y, s = strong
-    clf = FairIJClassifier(selection=MaxGap(0.0, tolerance=0.0), random_state=0)
+    clf = FairIJClassifier(selection=MaxGap(0.0, max_cost=0.0), random_state=0)
     with pytest.warns(FairnessWarning, match="max_gap=0.0"):
         clf.fit(X, y, sensitive_features=s)
     assert clf.fit_status_ == "target_not_reached"

@@ -26,12 +26,20 @@ def test_max_gap_picks_the_most_accurate_point_below_it():
     assert MaxGap(0.15).select(path) == 1
     assert MaxGap(0.05).select(path) == 2
     assert MaxGap(0.05).outcome(path, 2)[0] == "edited"
-    # out of reach within the tolerance: the closest point, and a status that says so
-    index = MaxGap(0.02).select(path)
+    # a target is a constraint: reached whatever the accuracy it costs
+    assert MaxGap(0.02).select(path) == 3
+    assert MaxGap(0.02).outcome(path, 3)[0] == "edited"
+    # with an accuracy budget that binds: the closest point within it, and a status
+    # that says the budget bound the fit
+    index = MaxGap(0.02, max_cost=0.02).select(path)
     assert index == 2
-    status, message = MaxGap(0.02).outcome(path, index)
-    assert status == "target_not_reached" and "max_gap=0.02" in message
-    assert MaxGap(0.02, tolerance=0.5).select(path) == 3
+    status, message = MaxGap(0.02, max_cost=0.02).outcome(path, index)
+    assert status == "accuracy_budget" and "max_cost=0.02" in message
+    assert MaxGap(0.02, max_cost=0.5).select(path) == 3
+    # out of the path's reach: the path bound it
+    index = MaxGap(0.001).select(path)
+    status, message = MaxGap(0.001).outcome(path, index)
+    assert index == 3 and status == "target_not_reached" and "max_gap=0.001" in message
     # already fair enough: the unedited model
     assert MaxGap(0.4).select(path) == 0
     assert MaxGap(0.4).outcome(path, 0)[0] == "gap_already_small"
@@ -94,4 +102,4 @@ def test_strings_callables_and_errors():
     with pytest.raises(ValueError, match="'tolerance' parameter of OneSE"):
         check_selection(OneSE(tolerance=-1))
     # scikit-learn parameters: cloned, compared by their settings
-    assert clone(MaxGap(0.05, tolerance=0.1)).get_params() == {"max_gap": 0.05, "tolerance": 0.1}
+    assert clone(MaxGap(0.05, max_cost=0.1)).get_params() == {"max_gap": 0.05, "max_cost": 0.1}

@@ -14,7 +14,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.frozen import FrozenEstimator
 
-from .. import FairIJClassifier, FairReweighter, WithinTolerance
+from .. import FairIJClassifier, FairReweighter, MaxGap, WithinTolerance
 from ..adapters import get_adapter
 from ..influence import CG, DiagonalFisher, fairness_value_and_gradient
 from ..metrics import DemographicParity, EqualizedOdds, EqualOpportunity
@@ -324,6 +324,8 @@ METHODS = {
     # the default OneSE keeps the unedited model because the gap's extreme cells
     # hold a few rows each (a large standard error), e.g. Adult by sex × race, EO
     "ijack_lowest_gap": _ij(IJack(n_steps=3), selection=WithinTolerance()),
+    # a stated target, with no other flag: the most accurate point with gap <= 0.05
+    "ijack_max_gap": _ij("ijack", selection=MaxGap(0.05)),
     # Li & Liu (2022): the largest first-order drop of the gap at no first-order
     # rise of the validation loss (a linear programme per λ)
     "utility_constrained": _ij("utility_constrained"),
