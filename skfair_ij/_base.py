@@ -40,6 +40,8 @@ from .weighting import WEIGHTING_RULES, WeightingRule, check_rule
 from .weighting._rules import RULES
 
 _TORCH_TRAINING = threading.RLock()
+# statuses of a path whose selected point is the unedited model
+UNEDITED = ("gap_already_small", "accuracy_cost", "no_improvement")
 NOT_MEASURABLE = "The model was left unedited: {reason}."
 PLAIN_MODULE = (
     "A plain torch.nn.Module cannot be trained by this estimator; train it first and "
@@ -291,8 +293,12 @@ class BaseFairInfluence(
         self._wrap_pipelines()
         self._record_outcome(None, None, reason)
 
-    def _record_outcome(self, path, index, reason=None):
-        """Set ``fit_status_`` and warn unless the model was edited as asked."""
+    def _record_outcome(self, path, index, reason=None, *, earlier_edits=False):
+        """Set ``fit_status_`` and warn unless the model was edited as asked.
+
+        ``earlier_edits``: earlier rounds of a multi-round fit edited the
+        model, so a last round that leaves it as it is still ends an edit (the
+        status describes the whole fit)."""
         if reason is not None:
             status, message = "gap_not_measurable", NOT_MEASURABLE.format(reason=reason)
         elif len(path["lambda"]) == 1:  # the user fixed λ: nothing was selected
@@ -300,6 +306,8 @@ class BaseFairInfluence(
         else:
             gap = "pooled_gap" if "pooled_gap" in path else "val_gap"
             status, message = self.selection_.outcome(path, index, gap=gap)
+            if earlier_edits and status in UNEDITED:
+                status, message = "edited", ""
         self.fit_status_ = status
         if message:
             warnings.warn(message, FairnessWarning, stacklevel=5)

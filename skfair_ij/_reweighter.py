@@ -258,7 +258,7 @@ drop_sensitive, random_state, verbose
         self.lambda_ = self.lambdas_[-1]
         self.sample_weight_ = weights
         self._wrap_pipelines()
-        self._record_outcome(*outcome)
+        self._record_outcome(*outcome, earlier_edits=any(lam > 0 for lam in self.lambdas_[:-1]))
 
     def _select_by_refits(self, refit, final, split, path, index, weights_of):
         """Refit at several λ of the IJ path and select among the refits.

@@ -1,5 +1,7 @@
 """FairReweighter (skfair_ij/_reweighter.py): refits, proxies and resampling."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -136,3 +138,17 @@ def test_reweighter_refits_a_skorch_net_with_its_callbacks(biased):
     last_lr = rw.estimator_.optimizer_.param_groups[0]["lr"]
     assert last_lr == pytest.approx(0.05 * 0.5 ** len(history))  # the schedule ran
     assert set(np.unique(rw.predict(X))) <= {0, 1}
+
+
+def test_the_status_of_several_rounds_describes_the_whole_fit():
+    """Rounds that edited, then a last round that leaves the model as it is:
+    the fit edited the model (it reported the last round's "unedited")."""
+    from skfair_ij import FairnessWarning
+    from skfair_ij.datasets import make_biased_classification
+
+    X, y, s = make_biased_classification(1000, 5, bias=1.0, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FairnessWarning)
+        rw = FairReweighter(n_rounds=4, random_state=0).fit(X, y, sensitive_features=s)
+    assert rw.lambdas_[0] > 0 and rw.lambdas_[-1] == 0
+    assert rw.fit_status_ == "edited"
