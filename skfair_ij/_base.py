@@ -18,8 +18,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import _engine
 from ._dask_inputs import DaskInputsMixin, is_dask_input
+from ._evaluate import score_points
 from ._inputs import InputsMixin, unwrap
-from ._labels import LabelledClassifier
 from ._path import MIN_VALIDATION_CELL, check_lambdas
 from ._selection import SELECTION_RULES, SELECTIONS, Selection, check_selection
 from .adapters import (
@@ -34,7 +34,6 @@ from .adapters import (
 from .influence._dask import is_dask_collection
 from .influence._solvers import SOLVERS, Solver, check_solver
 from .metrics._criteria import CRITERIA, FAIRNESS_CRITERIA, FairnessCriterion, check_criterion
-from .metrics._fairness import cell_counts
 from .metrics._validation import check_sensitive_features
 from .weighting import WEIGHTING_RULES, WeightingRule, check_rule
 from .weighting._rules import RULES
@@ -339,20 +338,11 @@ class BaseFairInfluence(
             )
         if getattr(self, "n_rounds", 1) > 1:
             raise ValueError("Test curves need n_rounds=1 (the later rounds' models are not kept).")
-        X_model = self._model_inputs(X)
         true_pos = self._encode_labels(y, "y") == 1
         codes, _ = check_sensitive_features(sensitive_features, len(true_pos))
-        model = self.initial_estimator_
-        if hasattr(model, "steps"):  # a Pipeline: the path is its final step's
-            model = model.steps[-1][1]
-        if isinstance(model, LabelledClassifier):  # a net facing the user's labels
-            model = model.estimator
-        adapter = get_adapter(model, **(getattr(self, "adapter_kwargs", None) or {}))
-        positive = adapter.positive(
-            adapter.to_tensor(fit_inputs(model, X_model)[0]), self.path_thetas_
-        )
-        gap = self.criterion_.hard_gap(cell_counts(true_pos, positive, codes))[0]
-        return np.asarray(gap), (positive == true_pos).mean(1)
+        model, thetas = self.initial_estimator_, self.path_thetas_
+        inputs = (self._model_inputs(X), true_pos, codes, self.criterion_)
+        return score_points(model, thetas, *inputs, getattr(self, "adapter_kwargs", None) or {})
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, 2), from X alone (a dask array

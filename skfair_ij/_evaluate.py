@@ -2,8 +2,10 @@
 
 import numpy as np
 
+from ._labels import LabelledClassifier
+from .adapters import fit_inputs, get_adapter
 from .metrics._criteria import CRITERIA, check_criterion
-from .metrics._fairness import Cells, rate_gaps
+from .metrics._fairness import Cells, cell_counts, rate_gaps
 
 
 def evaluate_path(
@@ -102,3 +104,17 @@ def evaluate_path(
         columns["pooled_gap"].append(pooled_gap)
         columns["pooled_gap_se"].append(pooled_se)
     return {k: np.concatenate(v) if v else np.empty(0, dtype=float) for k, v in columns.items()}
+
+
+def score_points(model, thetas, X, true_pos, codes, criterion, adapter_kwargs):
+    """Gap of ``criterion`` and accuracy of every parameter vector of a path on
+    rows X (as the final step sees them) of a trained ``model`` (a Pipeline's
+    final step, or a net facing the user's labels, is unwrapped)."""
+    if hasattr(model, "steps"):  # a Pipeline: the path is its final step's
+        model = model.steps[-1][1]
+    if isinstance(model, LabelledClassifier):
+        model = model.estimator
+    adapter = get_adapter(model, **adapter_kwargs)
+    positive = adapter.positive(adapter.to_tensor(fit_inputs(model, X)[0]), thetas)
+    gap = criterion.hard_gap(cell_counts(true_pos, positive, codes))[0]
+    return np.asarray(gap), (positive == true_pos).mean(1)
