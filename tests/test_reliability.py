@@ -19,7 +19,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skfair_ij import FairIJClassifier
+from skfair_ij import FairIJClassifier, FairReweighter
 from skfair_ij.__main__ import main
 from skfair_ij.datasets import make_biased_classification
 from skfair_ij.influence import CG
@@ -316,3 +316,46 @@ def _table_lines(out):
     lines = out.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("method"))
     return lines[start], lines[start + 1], lines[start + 2], lines[start + 3]
+
+
+def test_ctrl_c_reaches_the_cli_as_a_nonzero_exit(tmp_path):
+    """Ctrl-C during the benchmark (the ERM net's training, or any later step)
+    ends it with exit status 130, never with a table of a half-trained net."""
+    pytest.importorskip("skorch")
+    command = [sys.executable, "-m", "skfair_ij", "benchmark", "--seeds", "1", "--no-progress"]
+    command += ["--methods", "erm", "ijack", "--out", str(tmp_path)]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        threading.Event().wait(6.0)  # imports, Adult, then the MLP's training
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=SUBPROCESS_TIMEOUT)
+    finally:
+        process.kill()
+    assert process.returncode == 130, out + err
+    assert "skfair-ij: interrupted" in err and "Traceback" not in err
+    assert "results.csv" not in out
+
+
+def test_a_failed_refit_blames_the_rule_weights_not_the_user(data):
+    """A refit that fails on the rule's weights says so; it used to blame a
+    sample_weight the user never passed."""
+
+    class NoZeroWeights(LogisticRegression):
+        def fit(self, X, y, sample_weight=None):
+            if sample_weight is not None and (np.asarray(sample_weight) == 0).any():
+                raise ValueError("sample_weight holds zeros")
+            return super().fit(X, y, sample_weight=sample_weight)
+
+    X, y, s, _ = data
+    model = FairReweighter(NoZeroWeights(), weighting="fair_ij", random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match="the weights are the rule's, not yours"):
+            model.fit(X, y, sensitive_features=s)
