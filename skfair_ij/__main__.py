@@ -40,6 +40,12 @@ def main(argv=None):
     )
     bench.add_argument("--positive", default=None, help="the favourable label (default: greater)")
     bench.add_argument(
+        "--target-gap",
+        type=float,
+        default=None,
+        help="a stated gap: the bound of ijack_max_gap, expgrad(_deterministic) and OxonFair",
+    )
+    bench.add_argument(
         "--hide",
         nargs="+",
         default=(),
@@ -92,6 +98,7 @@ def _run(run_benchmark, args):
         sensitive=args.sensitive,
         positive=args.positive,
         hide=args.hide,
+        target_gap=args.target_gap,
     )
 
 

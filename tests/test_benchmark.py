@@ -187,3 +187,34 @@ def test_a_method_that_raises_is_reported_and_the_others_go_on(tmp_path, monkeyp
     assert "threshold failed on 1 of 1 seeds: RuntimeError: no luck on this split" in table
     captured = capsys.readouterr()
     assert "threshold failed on seed 0" in captured.out + captured.err
+
+
+def test_a_stated_target_on_a_table_whose_x_hides_the_group(tmp_path):
+    """--hide leaves the group and its proxy out of X; --target-gap is the bound
+    of MaxGap, of ExpGrad (randomised and deterministic) and of OxonFair."""
+    pytest.importorskip("fairlearn")
+    from skfair_ij.datasets import make_biased_classification
+
+    X, y, s = make_biased_classification(1600, 4, bias=2.0, proxy_strength=2.0, random_state=0)
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"]).assign(
+        sex=np.where(s == 1, "m", "f"), paid=np.where(y == 1, "yes", "no")
+    )
+    results = run_benchmark(
+        model="logreg",
+        seeds=1,
+        methods=["erm", "ijack_max_gap", "expgrad", "expgrad_deterministic"],
+        data=frame,
+        target="paid",
+        sensitive=["sex"],
+        hide=["sex", "a"],
+        target_gap=0.1,
+        out=tmp_path,
+        progress=False,
+    ).set_index("method")
+    assert "failed" not in results or results["failed"].isna().all()
+    assert results.loc["ijack_max_gap", "status"] in {"edited", "target_not_reached"}
+    assert results.loc["ijack_max_gap", "val_dp"] < results.loc["erm", "val_dp"]
+    # the deterministic predictions of the mixture are labels 0/1 as well
+    assert set(np.unique(results.filter(like="test_").notna().values.ravel())) == {True}
+    with pytest.raises(ValueError, match="target_gap must be between 0 and 1"):
+        run_benchmark(model="logreg", seeds=1, methods=["erm"], target_gap=2.0, out=tmp_path)

@@ -8,6 +8,7 @@ trained MLP) and whether it needs the sensitive attribute to predict.
 
 import time
 from dataclasses import dataclass, field
+from types import FunctionType
 
 import numpy as np
 import torch
@@ -45,6 +46,11 @@ class Context:
     erm: object = None
     erm_seconds: float = 0.0
     extra: dict = field(default_factory=dict)
+    target_gap: float = None  # --target-gap: the bound of the methods that take one
+
+    def bound(self, default):
+        """The gap bound of a method: the stated target, else its own default."""
+        return default if self.target_gap is None else self.target_gap
 
 
 @dataclass
@@ -82,7 +88,7 @@ def _ij(weighting, *, solver="cg", gap_data="pooled", selection="one_se"):
             fairness=CRITERIA[ctx.fairness](gap_data=gap_data),
             weighting=weighting,
             solver=solver,
-            selection=selection,
+            selection=selection(ctx) if isinstance(selection, FunctionType) else selection,
         )
         clf, seconds = _timed(lambda: clf.fit(X, y, **_fit_kwargs(ctx)))
         return Fitted(lambda X, s: clf.predict(X), seconds, status=clf.fit_status_)
@@ -170,32 +176,40 @@ def kamiran_calders(ctx):
     return Fitted(lambda X, s: net.predict(X), seconds, trains_own_model=True)
 
 
-def _fairlearn_constraint(fairness):
+def _fairlearn_constraint(fairness, bound=None):
     from fairlearn.reductions import DemographicParity, EqualizedOdds, TruePositiveRateParity
 
-    return {
+    constraint = {
         "demographic_parity": DemographicParity,
         "equalized_odds": EqualizedOdds,
         "equal_opportunity": TruePositiveRateParity,
-    }[fairness]()
+    }[fairness]
+    return constraint() if bound is None else constraint(difference_bound=bound)
 
 
-def exponentiated_gradient(ctx):
-    """fairlearn's ExponentiatedGradient over logistic regression (randomised)."""
-    from fairlearn.reductions import ExponentiatedGradient
-    from sklearn.linear_model import LogisticRegression
+def _exponentiated_gradient(randomised):
+    """fairlearn's ExponentiatedGradient over logistic regression (at the stated
+    target with ``--target-gap``): its randomised predictions, or the
+    deterministic ones (the mixture's probability of the positive class > 0.5)."""
 
-    X, y, s = ctx.train
-    X64 = X.astype(np.float64)
-    mitigator = ExponentiatedGradient(
-        LogisticRegression(max_iter=1000), _fairlearn_constraint(ctx.fairness)
-    )
-    _, seconds = _timed(lambda: mitigator.fit(X64, y, sensitive_features=s))
-    return Fitted(
-        lambda X, s: mitigator.predict(X.astype(np.float64), random_state=ctx.seed),
-        seconds,
-        trains_own_model=True,
-    )
+    def method(ctx):
+        from fairlearn.reductions import ExponentiatedGradient
+        from sklearn.linear_model import LogisticRegression
+
+        X, y, s = ctx.train
+        constraint = _fairlearn_constraint(ctx.fairness, ctx.target_gap)
+        mitigator = ExponentiatedGradient(LogisticRegression(max_iter=1000), constraint)
+        _, seconds = _timed(lambda: mitigator.fit(X.astype(np.float64), y, sensitive_features=s))
+
+        def predict(X, s):
+            X = X.astype(np.float64)
+            if randomised:
+                return mitigator.predict(X, random_state=ctx.seed)
+            return (mitigator._pmf_predict(X)[:, 1] > 0.5).astype(int)
+
+        return Fitted(predict, seconds, trains_own_model=True)
+
+    return method
 
 
 class _ProbaNet(ClassifierMixin, BaseEstimator):
@@ -287,7 +301,7 @@ def _oxonfair(inferred):
                     # no uncertain row: OxonFair 0.3 fails on an empty "uncertain" group
                     threshold = 0
             fair = FairPredictor(net, validation, inferred_groups=groups, threshold=threshold)
-            fair.fit(gm.accuracy, _oxonfair_metric(ctx.fairness), 0.02)
+            fair.fit(gm.accuracy, _oxonfair_metric(ctx.fairness), ctx.bound(0.02))
             return fair
 
         fair, seconds = _timed(fit)
@@ -325,7 +339,7 @@ METHODS = {
     # hold a few rows each (a large standard error), e.g. Adult by sex × race, EO
     "ijack_lowest_gap": _ij(IJack(n_steps=3), selection=WithinTolerance()),
     # a stated target, with no other flag: the most accurate point with gap <= 0.05
-    "ijack_max_gap": _ij("ijack", selection=MaxGap(0.05)),
+    "ijack_max_gap": _ij("ijack", selection=lambda ctx: MaxGap(ctx.bound(0.05))),
     # Li & Liu (2022): the largest first-order drop of the gap at no first-order
     # rise of the validation loss (a linear programme per λ)
     "utility_constrained": _ij("utility_constrained"),
@@ -339,11 +353,12 @@ METHODS = {
     "ijack_diagonal": _ij(IJack(update="jackknife"), solver=DiagonalFisher(damping=1e-2)),
     "finetune": finetune,
     "kamiran_calders": kamiran_calders,
-    "expgrad": exponentiated_gradient,
+    "expgrad": _exponentiated_gradient(randomised=True),
+    "expgrad_deterministic": _exponentiated_gradient(randomised=False),
     "threshold": threshold_optimizer,
     "oxonfair": _oxonfair(inferred=False),
     "oxonfair_inferred": _oxonfair(inferred=True),
 }
-NEEDS_FAIRLEARN = ("expgrad", "threshold")
+NEEDS_FAIRLEARN = ("expgrad", "expgrad_deterministic", "threshold")
 NEEDS_OXONFAIR = ("oxonfair", "oxonfair_inferred")
 QUICK_METHODS = ("erm", "ijack", "ijack_fisher_pooled", "expgrad", "threshold")

@@ -77,6 +77,7 @@ def run_benchmark(
     sensitive=None,
     positive=None,
     hide=(),
+    target_gap=None,
 ):
     """Run the protocol and write ``results.csv``, ``summary.csv`` and a Pareto plot.
 
@@ -112,6 +113,10 @@ def run_benchmark(
     hide : list of str, default=()
         Columns of the table left out of the inputs (e.g. the sensitive
         columns and their proxies: a table whose X hides the group).
+    target_gap : float, default=None
+        A stated target: the bound of ``ijack_max_gap`` (``MaxGap``), of
+        ``expgrad`` and ``expgrad_deterministic`` (``difference_bound``) and of
+        OxonFair's constraint (their own defaults without it).
 
     Returns
     -------
@@ -157,6 +162,8 @@ def run_benchmark(
                 frame, target, list(sensitive), seed, positive=positive, hide=list(hide)
             )
 
+    if target_gap is not None and not 0 < target_gap < 1:
+        raise ValueError(f"target_gap must be between 0 and 1, got {target_gap}.")
     if model not in ("mlp", "logreg"):
         raise ValueError(f"Unknown model {model!r}; choose 'mlp' or 'logreg'.")
     if fairness not in FAIRNESS:
@@ -184,6 +191,7 @@ def run_benchmark(
     for seed in range(seeds):
         split = splits(seed)
         ctx = Context(seed, criterion, split["train"], split["val"], split["test"])
+        ctx.target_gap = target_gap
         X, y, _ = ctx.train
         bar.set_postfix_str(f"seed {seed}: training ERM {model}")
         start = time.perf_counter()
