@@ -116,7 +116,7 @@ def format_table(summary, fairness):
     return "\n".join(lines)
 
 
-def plot_pareto(summary, fairness, path):
+def plot_pareto(summary, fairness, path, *, data_name="Adult"):
     """Test error against the chosen test gap, one point per method, ±2 s.e. bars.
 
     Two panels: every method, and a zoom on the methods near the best trade-off.
@@ -192,7 +192,7 @@ def plot_pareto(summary, fairness, path):
             ax.set_ylim(float(err_lo.min()) - 0.002, float(err_hi.max()) + 0.002)
             ax.set_title("zoom: near the best trade-offs")
         else:
-            ax.set_title(f"Adult, {int(summary['n_seeds'].max())} seeds, mean ± 2 s.e.")
+            ax.set_title(f"{data_name}, {int(summary['n_seeds'].max())} seeds, mean ± 2 s.e.")
             ax.legend(fontsize=7, ncol=2)
     fig.suptitle(
         "stars: IJ edit (skfair_ij), circles: refit with weights, squares: need s "

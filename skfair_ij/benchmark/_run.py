@@ -138,6 +138,12 @@ def run_benchmark(
     """
     if dataset not in ("adult", "german_credit"):
         raise ValueError(f"Unknown dataset {dataset!r}; 'adult' and 'german_credit' are bundled.")
+    if data is None:
+        data_name = "German credit" if dataset == "german_credit" else "Adult"
+        data_name += f" by {' × '.join(sensitive)}" if sensitive else ""
+    else:
+        data_name = Path(data).name if isinstance(data, str | Path) else "table"
+    data_name += f" (X without {', '.join(hide)})" if hide else ""
     splits = adult_splits
     if dataset == "german_credit" and data is None:
         data, target, sensitive = german_frame(), "good_credit", sensitive or ["sex"]
@@ -236,5 +242,5 @@ def run_benchmark(
     results.to_csv(out / "results.csv", index=False)
     summary = summarize(results)
     summary.to_csv(out / "summary.csv")
-    plot_pareto(summary, fairness, out / f"pareto_{model}_{fairness}.png")
+    plot_pareto(summary, fairness, out / f"pareto_{model}_{fairness}.png", data_name=data_name)
     return results
