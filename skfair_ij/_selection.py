@@ -300,7 +300,9 @@ def _outcome(path, index, tolerance, *, max_gap=None, gap="val_gap"):
 def _target_missed(path, gaps, g, g0, ref, max_gap, budget):
     """``(status, message)`` of a target no candidate reaches: the accuracy
     budget bound the fit (points beyond it reach the target) or the path did."""
-    beyond = np.flatnonzero(np.asarray(gaps, dtype=float) <= max_gap + 1e-12)
+    gaps = np.asarray(gaps, dtype=float)  # pooled gaps beyond the budget are not computed:
+    gaps = np.where(np.isnan(gaps), path["val_gap"], gaps)  # their validation gaps tell
+    beyond = np.flatnonzero(gaps <= max_gap + 1e-12)
     if np.isfinite(budget) and len(beyond):
         cost = path["val_accuracy"][ref] - np.max(path["val_accuracy"][beyond])
         return "accuracy_budget", (

@@ -181,3 +181,22 @@ def test_lambda_path_is_a_value(strong):
     np.testing.assert_array_equal(restored.weights(k), path.weights(k))
     with pytest.raises(TypeError):
         path["lambda"] = 0  # read-only
+
+
+def test_a_target_is_a_constraint_and_a_budget_is_separate():
+    """MaxGap(ε) reaches ε whatever the accuracy it costs; with max_cost the fit
+    says that the budget, not the path, stopped it."""
+    X, y, s = make_biased_classification(3000, 5, bias=2.0, proxy_strength=1.0, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FairnessWarning)
+        target = FairIJClassifier(selection=MaxGap(0.05), random_state=0).fit(
+            X, y, sensitive_features=s
+        )
+    assert target.fit_status_ == "edited"
+    assert target.path_["pooled_gap"][target.best_index_] <= 0.05
+    cost = target.path_["val_accuracy"][0] - target.path_["val_accuracy"][target.best_index_]
+    assert cost > 0.02  # beyond the budget MaxGap kept before 2026-12-05
+    budget = FairIJClassifier(selection=MaxGap(0.05, max_cost=0.002), random_state=0)
+    with pytest.warns(FairnessWarning, match="more than max_cost=0.002"):
+        budget.fit(X, y, sensitive_features=s)
+    assert budget.fit_status_ == "accuracy_budget"
