@@ -21,7 +21,7 @@ from ._dask_inputs import DaskInputsMixin, is_dask_input
 from ._evaluate import score_points
 from ._inputs import InputsMixin, unwrap
 from ._path import MIN_VALIDATION_CELL, check_lambdas
-from ._selection import SELECTION_RULES, SELECTIONS, Selection, check_selection
+from ._selection import SELECTION_RULES, SELECTIONS, UNEDITED, Selection, check_selection
 from .adapters import (
     fit_inputs,
     fit_on_dask,
@@ -39,8 +39,6 @@ from .weighting import WEIGHTING_RULES, WeightingRule, check_rule
 from .weighting._rules import RULES
 
 _TORCH_TRAINING = threading.RLock()
-# statuses of a path whose selected point is the unedited model
-UNEDITED = ("gap_already_small", "accuracy_cost", "no_improvement")
 NOT_MEASURABLE = "The model was left unedited: {reason}."
 PLAIN_MODULE = (
     "A plain torch.nn.Module cannot be trained by this estimator; train it first and "

@@ -350,8 +350,9 @@ def check_dask_rule(rule):
 def check_accepts(model, adapter, X):
     """A clear error when the model cannot take X (e.g. a pre-trained model
     trained on other columns)."""
-    if not torch.isfinite(adapter.theta).all():
-        raise ValueError(NOT_FINITE_MODEL.format(n=int((~torch.isfinite(adapter.theta)).sum())))
+    n_not_finite = int((~torch.isfinite(adapter.theta)).sum())
+    if n_not_finite:
+        raise ValueError(NOT_FINITE_MODEL.format(n=n_not_finite))
     expected = getattr(model, "n_features_in_", None)
     if expected is not None and expected != X.shape[1]:
         raise ValueError(

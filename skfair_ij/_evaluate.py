@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ._inputs import unwrap
 from ._labels import LabelledClassifier
 from .adapters import fit_inputs, get_adapter
 from .metrics._criteria import CRITERIA, check_criterion
@@ -110,8 +111,7 @@ def score_points(model, thetas, X, true_pos, codes, criterion, adapter_kwargs):
     """Gap of ``criterion`` and accuracy of every parameter vector of a path on
     rows X (as the final step sees them) of a trained ``model`` (a Pipeline's
     final step, or a net facing the user's labels, is unwrapped)."""
-    if hasattr(model, "steps"):  # a Pipeline: the path is its final step's
-        model = model.steps[-1][1]
+    model = unwrap(model)[2]  # a Pipeline: the path is its final step's
     if isinstance(model, LabelledClassifier):
         model = model.estimator
     adapter = get_adapter(model, **adapter_kwargs)

@@ -22,6 +22,8 @@ CONSTANT_WARNING = (
     "the edit may be degenerate. Lower the tolerance or restrict the λ grid."
 )
 _TOLERANCE = [Interval(Real, 0, None, closed="left")]
+# the statuses of a path whose selected point is the unedited model
+UNEDITED = ("gap_already_small", "accuracy_cost", "no_improvement")
 
 
 class Selection(Options):
@@ -189,11 +191,9 @@ class MaxGap(Selection):
 
     @property
     def tolerance(self):
-        """The accuracy budget (infinite without ``max_cost``)."""
+        """The accuracy budget (infinite without ``max_cost``: every point is a
+        candidate)."""
         return np.inf if self.max_cost is None else self.max_cost
-
-    def min_accuracy(self, reference):
-        return None if self.max_cost is None else super().min_accuracy(reference)
 
     def _choose(self, path, gaps, candidates, lowest, gap):
         if not np.isfinite(gaps[lowest]):

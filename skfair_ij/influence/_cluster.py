@@ -72,11 +72,10 @@ def compute(*collections):
     from dask import is_dask_collection
     from distributed import wait
 
-    lazy = [c for c in collections if is_dask_collection(c)]
-    futures = iter(client.compute(lazy))
-    results = [next(futures) if is_dask_collection(c) else c for c in collections]
-    wait([f for f in results if hasattr(f, "result")], timeout=PASS_TIMEOUT)
-    return tuple(
-        f.result(timeout=TRANSFER_TIMEOUT) if is_dask_collection(c) else c
-        for c, f in zip(collections, results, strict=True)
-    )
+    lazy = [i for i, c in enumerate(collections) if is_dask_collection(c)]
+    futures = client.compute([collections[i] for i in lazy])
+    wait(futures, timeout=PASS_TIMEOUT)
+    results = list(collections)
+    for i, future in zip(lazy, futures, strict=True):
+        results[i] = future.result(timeout=TRANSFER_TIMEOUT)
+    return tuple(results)

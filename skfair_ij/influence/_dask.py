@@ -244,24 +244,19 @@ class DaskProblem(TrainingObjective):
         )
         return torch.as_tensor(total).to(self.device, self.dtype) if np.ndim(total) else total
 
-    def _map(self, method, args, rows, width):
+    def map(self, method, *args, rows=(), width=None):
+        """The per-row results of ``method`` of each block's problem, as a
+        persisted dask array of shape (N,) or (N, width) (settled, so retried
+        when a worker is lost)."""
         import dask.array as da
 
+        self.n_passes += 1
         numpy_dtype = torch.empty(0, dtype=self.dtype).numpy().dtype
         parts = [
             da.from_delayed(task, shape=(n,) if width is None else (n, width), dtype=numpy_dtype)
             for task, n in zip(self._tasks(method, args, rows), self.row_chunks, strict=True)
         ]
         return _settle(da.concatenate(parts))
-
-    def map(self, method, *args, rows=(), width=None):
-        """The per-row results of ``method`` of each block's problem, as a
-        persisted dask array of shape (N,) or (N, width)."""
-        self.n_passes += 1
-        return on_cluster(
-            "a pass over the rows",
-            lambda: self._map(method, args, rows, width),
-        )
 
     def keep(self, values):
         """Per-row values computed once and held by the cluster (persisted, so
@@ -312,7 +307,6 @@ class DaskProblem(TrainingObjective):
 
     def hutchinson_sum(self, rows, V):
         """On the sampled rows, gathered to the client (a few thousand)."""
-
         index = np.sort(rows.cpu().numpy())
         self.n_passes += 1
         weight = None if self.weight is None else self.weight[index]
@@ -345,16 +339,13 @@ def minimize_logistic(
     n = int(X.shape[0])
     passes = 0
 
-    def evaluation(current):
-        problem = DaskProblem(
-            logit_fn, current, X, y, weight=weight, jacobian_products=jacobian_products
-        )
-        return problem.reduce("loss_gradient_sum").double().numpy()
-
     def objective(values):
         nonlocal passes
         current = torch.as_tensor(values, dtype=dtype)
-        total = on_cluster("a training pass over the rows", lambda: evaluation(current))
+        problem = DaskProblem(
+            logit_fn, current, X, y, weight=weight, jacobian_products=jacobian_products
+        )
+        total = problem.reduce("loss_gradient_sum").double().numpy()
         passes += 1
         loss = total[0] / n + 0.5 * float(rho @ values**2)
         return loss, total[1:] / n + rho * values
