@@ -4,16 +4,16 @@ Public API: :class:`FairIJClassifier` (edit a trained model with the
 infinitesimal jackknife), :class:`FairReweighter` (re-weight and refit),
 :mod:`skfair_ij.metrics` (fairness metrics and scorers), :mod:`skfair_ij.datasets`
 (bundled Adult data, synthetic biased data), :mod:`skfair_ij.weighting` (the
-rules), :mod:`skfair_ij.influence` (the kernels and the curvature solvers).
+rules), :mod:`skfair_ij.influence` (the kernels and the curvature solvers),
+:mod:`skfair_ij.backends` (where the training rows live: in memory or on a cluster).
 """
 
 from ._base import BaseFairInfluence, FairnessWarning
 from ._classifier import FairIJClassifier
 from ._display import FairnessPathDisplay
 from ._labels import LabelledClassifier
-from ._path import LambdaPath
 from ._reweighter import FairReweighter
-from ._selection import MaxGap, MinGap, OneSE, Selection, WithinTolerance
+from .path import LambdaPath, MaxGap, MinGap, OneSE, Selection, WithinTolerance
 
 __version__ = "0.1.0.dev0"
 

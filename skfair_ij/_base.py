@@ -1,45 +1,40 @@
-"""The base class of the two estimators: ``fit`` validates, routes and splits;
-``_fit`` computes (an edit or a refit, in each estimator)."""
+"""The base class of the two estimators: ``fit`` validates (one value,
+:class:`~skfair_ij._fit_data.FitData`), trains the base model, lets the
+subclass compute (``_fit``: an edit or a refit, returning an
+:class:`~skfair_ij._outcome.Outcome`) and sets every fitted attribute in one
+place (:meth:`BaseFairInfluence._set_fitted`)."""
 
-import contextlib
-import copy
-import threading
 import time
 import warnings
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
-import torch
-from scipy.special import expit
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
-from . import _engine
-from ._dask_inputs import DaskInputsMixin, is_dask_input
-from ._evaluate import score_points
-from ._inputs import InputsMixin, unwrap
-from ._path import MIN_VALIDATION_CELL, check_lambdas
-from ._selection import SELECTION_RULES, SELECTIONS, UNEDITED, Selection, check_selection
-from .adapters import (
-    fit_inputs,
-    fit_on_dask,
-    fit_weighted,
-    get_adapter,
-    interrupts_reach_caller,
-    is_supported,
-    kind,
-)
-from .influence._dask import is_dask_collection
+from ._fit_data import InputSpec, SensitiveColumn, encode_labels, unwrap, validate_fit
+from ._outcome import PredictInputs, train_model
+from .adapters import get_adapter, is_supported, kind
+from .backends import backend_of
 from .influence._solvers import SOLVERS, Solver, check_solver
 from .metrics._criteria import CRITERIA, FAIRNESS_CRITERIA, FairnessCriterion, check_criterion
 from .metrics._validation import check_sensitive_features
+from .path import (
+    SELECTION_RULES,
+    SELECTIONS,
+    Selection,
+    Settings,
+    check_lambdas,
+    check_selection,
+    score_points,
+)
 from .weighting import WEIGHTING_RULES, WeightingRule, check_rule
 from .weighting._rules import RULES
 
-_TORCH_TRAINING = threading.RLock()
-NOT_MEASURABLE = "The model was left unedited: {reason}."
 PLAIN_MODULE = (
     "A plain torch.nn.Module cannot be trained by this estimator; train it first and "
     "pass prefit=True (or a FrozenEstimator), or wrap it in a skorch net."
@@ -53,15 +48,14 @@ class FairnessWarning(UserWarning):
     """
 
 
-class BaseFairInfluence(
-    InputsMixin, DaskInputsMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator
-):
+class BaseFairInfluence(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     """Base class of :class:`FairIJClassifier` and :class:`FairReweighter`.
 
     The public :meth:`fit` validates the parameters and the data, routes the
     sensitive features, splits off validation data and trains the base model;
-    subclasses implement ``_fit(model, split, settings)`` (what differs: an
-    edit or a refit) and ``_positive_proba(X)``.
+    subclasses implement ``_fit(model, model_spec, data, settings, train)``
+    (what differs: an edit or a refit; it returns an ``Outcome`` and sets no
+    attribute) and ``_positive_proba(X)``.
     """
 
     __metadata_request__fit = {"sensitive_features": True}
@@ -143,39 +137,14 @@ class BaseFairInfluence(
         settings = self._settings()
         model_spec, prefit = self._base_estimator(self._influence_model())
         split_seed, torch_seed = self._seeds()
-        if is_dask_input(X, y, sensitive_features, sample_weight):
-            validation = (X_val, y_val, sensitive_features_val)
-            split = self._dask_split(
-                X, y, sensitive_features, sample_weight, validation, prefit, split_seed
-            )
-            self.preprocessor_ = None
-        else:
-            X, y, groups, sample_weight = self._validate_fit_data(
-                X, y, sensitive_features, sample_weight
-            )
-            split = self._validation_split(
-                X,
-                y,
-                groups,
-                X_val,
-                y_val,
-                sensitive_features_val,
-                prefit=prefit,
-                sample_weight=sample_weight,
-                seed=split_seed,
-            )
-            split = self._transform_split(split, prefit)
-        self._torch_seed = torch_seed
-        model = self._fit_base(model_spec, prefit, split.X_train, split.y_train, split.w_train)
-        self.initial_estimator_ = model
-        self.train_indices_ = split.train_indices
-        self._fit(model, model_spec, split, settings)
-        final = self.final_estimator_
-        # a model without predict_proba predicts through its adapter, made once
-        self._predict_adapter = (
-            None if kind(final).native_predict else get_adapter(final, **settings.adapter_kwargs)
-        )
-        del self._torch_seed
+        validation = (X_val, y_val, sensitive_features_val)
+        spec = self._input_spec(prefit, split_seed)
+        data = validate_fit(spec, X, y, sensitive_features, sample_weight, validation)
+        split = data.split
+        train = partial(train_model, classes=data.classes, seed=torch_seed)
+        model = train(model_spec, prefit, split.X_train, split.y_train, split.w_train)
+        outcome = self._fit(model, model_spec, data, settings, train)
+        self._set_fitted(spec, data, settings, model, outcome)
         return self
 
     # ------------------------------------------------------------------ hooks
@@ -183,29 +152,50 @@ class BaseFairInfluence(
         """The (unfitted or pre-trained) model whose influences are computed."""
         return self.estimator
 
-    def _fit(self, model, model_spec, split, settings):  # pragma: no cover - abstract
+    def _fit(self, model, model_spec, data, settings, train):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _positive_proba(self, X):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _other_models(self):
+        """Models besides the estimator's final step that see the features."""
+        return []
+
     # ------------------------------------------------------------------ options
     def _settings(self):
         """The options as validated objects (strings resolved)."""
-        self.criterion_ = check_criterion(self.fairness)
-        self.weighting_rule_ = check_rule(self.weighting)
-        self.solver_ = check_solver(self.solver)
-        self.selection_ = check_selection(self.selection)
-        if self.weighting_rule_.lambdas is not None:
-            check_lambdas(self.weighting_rule_.lambdas)  # a user grid: fail before training
-        return _engine.Settings(
-            self.criterion_,
-            self.weighting_rule_,
-            self.solver_,
-            self.selection_,
+        rule = check_rule(self.weighting)
+        if rule.lambdas is not None:
+            check_lambdas(rule.lambdas)  # a user grid: fail before training
+        return Settings(
+            check_criterion(self.fairness),
+            rule,
+            check_solver(self.solver),
+            check_selection(self.selection),
             dict(getattr(self, "adapter_kwargs", None) or {}),
             self._log,
         )
+
+    def _input_spec(self, prefit, seed):
+        preprocessing, final_name = unwrap(self.estimator)[:2]
+        return InputSpec(
+            self,
+            SensitiveColumn(self.sensitive_column, bool(self.drop_sensitive)),
+            preprocessing,
+            final_name,
+            self._sparse_format(),
+            self.validation_fraction,
+            prefit,
+            seed,
+        )
+
+    def _sparse_format(self):
+        """``"csr"`` when the models take sparse inputs as they are (linear
+        models), else False (sparse inputs are then made dense)."""
+        estimator = LogisticRegression() if self.estimator is None else self.estimator
+        models = [unwrap(estimator)[2], *self._other_models()]
+        return "csr" if all(kind(m).accepts_sparse for m in models) else False
 
     def _seeds(self):
         """Seeds of the validation split and of torch (a net's initialisation and
@@ -227,87 +217,43 @@ class BaseFairInfluence(
             raise ValueError(PLAIN_MODULE)
         return estimator, prefit
 
-    # ------------------------------------------------------------------ training
-    def _fit_base(self, estimator, prefit, X_train, y_train, sample_weight=None):
-        """The trained model: a copy of a pre-trained one, or a clone fitted on the
-        training rows (with torch seeded from ``random_state`` for nets, its
-        global state left as it was)."""
-        if prefit:
-            return copy.deepcopy(estimator)
-        model = clone(estimator)
-        if is_dask_collection(X_train):
-            return fit_on_dask(model, X_train, y_train, sample_weight, self.classes_)
-        # scikit-learn models learn the user's labels (their classes_ sort the same
-        # way, so the positive class stays classes_[1]); nets learn the codes 0/1
-        labels = y_train if kind(model).learns_codes else self.classes_[y_train]
-        Xf, yf = fit_inputs(model, X_train, labels)
-        seed = self._torch_seed
-        # torch's random state is global: nets train one at a time in a process, so
-        # that a seeded fit is the same in any thread and the state is restored
-        lock = _TORCH_TRAINING if kind(model).learns_codes else contextlib.nullcontext()
-        with lock, interrupts_reach_caller(), torch.random.fork_rng(devices=_cuda_devices()):
-            if seed is not None:
-                torch.manual_seed(seed)
-            if sample_weight is None:
-                return model.fit(Xf, yf)
-            return fit_weighted(model, Xf, yf, sample_weight)
-
-    # ------------------------------------------------------------------ outcome
-    def _unmeasurable_reason(self, split):
-        """Why the validation data cannot measure the gap, or None."""
-        extra = None  # with pooled gaps, the training rows count too (in memory)
-        if self.criterion_.gap_data == "pooled" and not is_dask_collection(split.y_train):
-            extra = (split.y_train, split.g_train)
-        return self.criterion_.unmeasurable(
-            split.y_val, split.g_val, self.groups_, self.classes_, MIN_VALIDATION_CELL, extra=extra
+    # ------------------------------------------------------------------ fitted
+    def _set_fitted(self, spec, data, settings, initial, outcome):
+        """Every fitted attribute of a fit, from its values."""
+        self.criterion_, self.weighting_rule_ = settings.criterion, settings.rule
+        self.solver_, self.selection_ = settings.solver, settings.selection
+        self.classes_, self.groups_ = data.classes, data.groups
+        self.n_features_in_ = data.n_features_in
+        if data.feature_names_in is not None:
+            self.feature_names_in_ = data.feature_names_in
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        self.preprocessor_ = data.preprocessor
+        self.train_indices_ = data.split.train_indices
+        self._inputs = PredictInputs(
+            spec.column, data.preprocessor, spec.final_name, spec.sparse_format
         )
-
-    def _select(self, path, *, warn=True):
-        return self.selection_.select(path, gap=path.gap, warn=warn)
-
-    def _set_path(self, result, index):
-        """Fitted attributes of the selected path point."""
-        path = result.path
-        self.influences_ = path.influences
-        self.lambda_ = float(path["lambda"][index])
-        self.path_ = path
-        self.best_index_ = index
-        self.path_thetas_ = path.thetas.cpu()
-        self.damping_, self.update_ = result.damping, result.update
-        self.n_passes_ = result.n_passes
-
-    def _leave_unedited(self, estimator, split, reason):
-        """Fitted attributes of a fit that cannot measure the gap: the model as
-        trained, unit weights, no path; warns and sets ``fit_status_``."""
-        self.estimator_ = estimator
-        self.influences_ = np.full(split.y_train.shape, np.nan, like=split.y_train)
-        self.sample_weight_ = np.ones(split.y_train.shape, like=split.y_train)
-        self.lambda_ = 0.0
-        self.path_ = None
-        self.best_index_ = None
-        self.path_thetas_ = None
-        self.damping_ = self.update_ = self.n_passes_ = None
-        self._wrap_pipelines()
-        self._record_outcome(None, None, reason)
-
-    def _record_outcome(self, path, index, reason=None, *, earlier_edits=False):
-        """Set ``fit_status_`` and warn unless the model was edited as asked.
-
-        ``earlier_edits``: earlier rounds of a multi-round fit edited the
-        model, so a last round that leaves it as it is still ends an edit (the
-        status describes the whole fit)."""
-        if reason is not None:
-            status, message = "gap_not_measurable", NOT_MEASURABLE.format(reason=reason)
-        elif len(path["lambda"]) == 1:  # the user fixed λ: nothing was selected
-            status, message = "fixed_lambda", ""
-        else:
-            gap = "pooled_gap" if "pooled_gap" in path else "val_gap"
-            status, message = self.selection_.outcome(path, index, gap=gap)
-            if earlier_edits and status in UNEDITED:
-                status, message = "edited", ""
-        self.fit_status_ = status
-        if message:
-            warnings.warn(message, FairnessWarning, stacklevel=5)
+        self.final_estimator_ = outcome.model
+        self.estimator_ = self._inputs.facing_user(outcome.model, data.classes)
+        self.initial_estimator_ = self._inputs.facing_user(initial, data.classes)
+        self.sample_weight_ = outcome.weights
+        self.lambda_ = outcome.lambda_
+        result, y = outcome.result, data.split.y_train
+        path = None if result is None else result.path
+        self.path_, self.best_index_ = path, outcome.index
+        self.influences_ = np.full(y.shape, np.nan, like=y) if path is None else path.influences
+        self.path_thetas_ = None if path is None else path.thetas.cpu()
+        self.damping_ = None if result is None else result.damping
+        self.update_ = None if result is None else result.update
+        self.n_passes_ = None if result is None else result.n_passes
+        self.fit_status_ = outcome.status
+        # a model without predict_proba predicts through its adapter, made once
+        final = outcome.model
+        self._predict_adapter = (
+            None if kind(final).native_predict else get_adapter(final, **settings.adapter_kwargs)
+        )
+        if outcome.message:
+            warnings.warn(outcome.message, FairnessWarning, stacklevel=4)
 
     def _log(self, message, start):
         if self.verbose:
@@ -336,17 +282,24 @@ class BaseFairInfluence(
             )
         if getattr(self, "n_rounds", 1) > 1:
             raise ValueError("Test curves need n_rounds=1 (the later rounds' models are not kept).")
-        true_pos = self._encode_labels(y, "y") == 1
+        true_pos = encode_labels(y, self.classes_, "y") == 1
         codes, _ = check_sensitive_features(sensitive_features, len(true_pos))
         model, thetas = self.initial_estimator_, self.path_thetas_
         inputs = (self._model_inputs(X), true_pos, codes, self.criterion_)
         return score_points(model, thetas, *inputs, getattr(self, "adapter_kwargs", None) or {})
 
+    def _model_inputs(self, X):
+        """X as the model sees it at predict time (validated, sensitive column
+        dropped, preprocessed)."""
+        check_is_fitted(self)
+        return self._inputs.transform(self, X)
+
     def predict_proba(self, X):
-        """Class probabilities, shape (n_samples, 2), from X alone (a dask array
-        for Dask X)."""
-        if is_dask_input(X):
-            return self._dask_blockwise(X, self.predict_proba, width=2)
+        """Class probabilities, shape (n_samples, 2), from X alone (a lazy array
+        of the same backend for X held by a cluster backend)."""
+        backend = backend_of(X)
+        if backend.distributed:
+            return backend.blockwise(X, self.predict_proba, width=2)
         p = self._positive_proba(X)
         return np.column_stack([1 - p, p])
 
@@ -357,15 +310,17 @@ class BaseFairInfluence(
 
     def decision_function(self, X):
         """Logit of the positive class."""
-        if is_dask_input(X):
-            return self._dask_blockwise(X, self.decision_function)
+        backend = backend_of(X)
+        if backend.distributed:
+            return backend.blockwise(X, self.decision_function)
         p = np.clip(self._positive_proba(X), 1e-300, 1 - 1e-16)
         return np.log(p) - np.log1p(-p)
 
     def predict(self, X):
         """Predicted labels (from X alone)."""
-        if is_dask_input(X):
-            return self._dask_blockwise(X, self.predict, dtype=self.classes_.dtype)
+        backend = backend_of(X)
+        if backend.distributed:
+            return backend.blockwise(X, self.predict, dtype=self.classes_.dtype)
         positive = self._positive_proba(X) > 0.5
         return self.classes_[positive.astype(int)]
 
@@ -376,16 +331,3 @@ class BaseFairInfluence(
         tags.non_deterministic = False
         tags.input_tags.sparse = bool(self._sparse_format())
         return tags
-
-
-def model_positive_proba(model, X, adapter=None):
-    """P(positive) of a trained model on its final-step features (through its
-    ``adapter`` when the model has no ``predict_proba``)."""
-    if not kind(model).native_predict:
-        return expit(adapter.decision_function(X))
-    Xf, _ = fit_inputs(model, X)
-    return np.asarray(model.predict_proba(Xf))[:, 1].astype(np.float64)
-
-
-def _cuda_devices():
-    return list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []

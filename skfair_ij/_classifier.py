@@ -1,7 +1,14 @@
 """FairIJClassifier: edit a trained classifier with the infinitesimal jackknife."""
 
-from . import _engine
-from ._base import BaseFairInfluence, model_positive_proba
+from ._base import BaseFairInfluence
+from ._outcome import (
+    Outcome,
+    fit_status,
+    model_positive_proba,
+    unedited,
+    unmeasurable_reason,
+)
+from .path import influence_path
 
 
 class FairIJClassifier(BaseFairInfluence):
@@ -93,7 +100,8 @@ class FairIJClassifier(BaseFairInfluence):
         The weights of the rule at ``lambda_``; the edit estimates a refit with them.
     train_indices_ : ndarray of shape (n_train,) or None
         Rows of X the base model was trained on (all of them when validation data
-        are given). On Dask inputs, a dask array when a share was held out,
+        are given). On inputs held by a cluster backend, a lazy array when a
+        share was held out,
         None when validation data are given.
     lambda_ : float
         Selected λ (summed over the steps of a multi-step path); λ grows with
@@ -114,9 +122,9 @@ class FairIJClassifier(BaseFairInfluence):
     update_ : str
         The I-JACK update used (``update="auto"`` resolved).
     n_passes_ : int or None
-        Passes over the training rows of the influence step on Dask inputs
-        (None in memory); ``influences_`` and ``sample_weight_`` are then dask
-        arrays.
+        Passes over the training rows of the influence step on inputs held by a cluster
+        (None in memory); ``influences_`` and ``sample_weight_`` are then lazy
+        arrays of that backend (see :doc:`/scaling_out`).
     path_ : LambdaPath
         Every point of the path (a mapping of columns: ``lambda``,
         ``val_accuracy``, ``val_gap``, ...), with its parameters and weights.
@@ -189,19 +197,19 @@ class FairIJClassifier(BaseFairInfluence):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _fit(self, model, model_spec, split, settings):
+    def _fit(self, model, model_spec, data, settings, train):
         """Edit the trained model to the selected point of its λ path."""
-        reason = self._unmeasurable_reason(split)
+        reason = unmeasurable_reason(data, settings.criterion)
         if reason is not None:
-            self._leave_unedited(model, split, reason)
-            return
-        result = _engine.influence_path(model, split, settings, sample_weight=split.w_train)
-        index = self._select(result.path)
-        self._set_path(result, index)
-        self.estimator_ = result.adapter.with_parameters(result.path.parameters(index))
-        self.sample_weight_ = result.path.weights(index)
-        self._wrap_pipelines()
-        self._record_outcome(result.path, index)
+            return unedited(model, data, reason)
+        split = data.split
+        result = influence_path(model, split, settings, sample_weight=split.w_train)
+        path = result.path
+        index = settings.selection.select(path, gap=path.gap)
+        edited = result.adapter.with_parameters(path.parameters(index))
+        status, message = fit_status(settings.selection, path, index)
+        lam = float(path["lambda"][index])
+        return Outcome(edited, path.weights(index), result, index, lam, status, message)
 
     def _positive_proba(self, X):
         X = self._model_inputs(X)  # checks that the classifier is fitted

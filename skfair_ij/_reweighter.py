@@ -8,12 +8,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.metaestimators import available_if
 
-from . import _engine
 from ._base import BaseFairInfluence
-from ._dask_inputs import is_dask_input
-from ._evaluate import evaluate_path
-from ._inputs import unwrap
+from ._fit_data import unwrap
+from ._outcome import Outcome, fit_status, unedited, unmeasurable_reason
 from .adapters import fit_inputs, is_supported, kind
+from .backends import backend_of
+from .path import LambdaPath, evaluate_path, influence_path
 from .weighting import check_rule
 
 REFIT_FAILED = (
@@ -99,21 +99,22 @@ drop_sensitive, random_state, verbose
     influences_ : ndarray of shape (n_train,)
         Influences of the last round.
     train_indices_ : ndarray of shape (n_train,) or None
-        On Dask inputs, a dask array when a share was held out, None when
-        validation data are given.
+        On inputs held by a cluster, a lazy array when a share was held
+        out, None when validation data are given.
     n_passes_ : int or None
-        Passes over the training rows of the last influence step on Dask
-        inputs (None in memory). The refits of a logistic regression on Dask
-        run as a weighted L-BFGS, one pass per evaluation.
+        Passes over the training rows of the last influence step on inputs
+        held by a cluster (None in memory). The refits of a logistic
+        regression there run as a weighted L-BFGS, one pass per evaluation.
     lambda_ : float
         λ of the last round.
-    path_ : dict of ndarray
+    path_ : LambdaPath
         The IJ λ path of the last round.
     lambdas_ : list of float
         λ of every round.
-    refit_path_ : dict of ndarray or None
+    refit_path_ : LambdaPath or None
         With ``refit_candidates > 1``: the λ of every candidate refit with its
-        validation accuracy and gaps (the keys of ``path_``); None otherwise.
+        validation accuracy and gaps (the keys of ``path_``) and, through
+        ``refit_path_.weights(i)``, its weights; None otherwise.
     fit_status_, damping_, update_, groups_, path_thetas_
         As in :class:`FairIJClassifier` (``fit_status_`` of the IJ selection;
         with ``refit_candidates > 1``, of the refits).
@@ -202,69 +203,67 @@ drop_sensitive, random_state, verbose
                 )
         return self.estimator if proxy is None else proxy
 
-    def _fit(self, model, model_spec, split, settings):
+    def _fit(self, model, model_spec, data, settings, train):
         """Weights from the influences of the trained model, then refits."""
         self.influence_estimator_ = model_spec
-        final = self._final()
-        X_tr, y_tr, user_w = split.X_train, split.y_train, split.w_train
-
-        def refit(estimator, weights):
-            total = weights if user_w is None else user_w * weights
-            try:
-                return self._fit_base(estimator, False, X_tr, y_tr, sample_weight=total)
-            except ValueError as exc:
-                if user_w is not None:
-                    raise
-                name = type(estimator).__name__
-                raise ValueError(REFIT_FAILED.format(name=name, exc=exc)) from exc
-
-        self.refit_path_ = None
-        reason = self._unmeasurable_reason(split)
+        refit = _Refit(train, data.split, self._final())
+        reason = unmeasurable_reason(data, settings.criterion)
         if reason is not None:
-            self._leave_unedited(refit(final, np.ones(y_tr.shape, like=y_tr)), split, reason)
-            self.lambdas_ = [0.0]
-            return
-        weights, self.lambdas_ = np.ones(y_tr.shape, like=y_tr), []
+            self.lambdas_, self.refit_path_ = [0.0], None
+            y = data.split.y_train
+            return unedited(refit(np.ones(y.shape, like=y)), data, reason)
+        result, index, weights, lambdas = self._rounds(model, model_spec, data.split, settings, refit)
+        path = result.path
+        earlier_edits = any(lam > 0 for lam in lambdas)
+        self.refit_path_ = None
+        if self._refits_select(path, index, settings):
+            refits = self._select_by_refits(refit, data.split, path, index, weights, settings)
+            self.refit_path_, chosen, index, final, new_weights = refits
+            status, message = fit_status(
+                settings.selection, self.refit_path_, chosen, earlier_edits=earlier_edits
+            )
+        else:
+            new_weights = _combined_weights(weights, path.weights, index)
+            final = refit(new_weights)
+            status, message = fit_status(
+                settings.selection, path, index, earlier_edits=earlier_edits
+            )
+        self.lambdas_ = [*lambdas, float(path["lambda"][index])]
+        return Outcome(final, new_weights, result, index, self.lambdas_[-1], status, message)
+
+    def _rounds(self, model, model_spec, split, settings, refit):
+        """The rounds before the last: each selects on its IJ path and refits
+        the influence model with the combined weights. Returns the last
+        round's result and selected index, the earlier rounds' weights and λ."""
+        user_w = split.w_train
+        weights, lambdas = np.ones(split.y_train.shape, like=split.y_train), []
         for round_ in range(int(self.n_rounds)):
             trained_with = weights if user_w is None else user_w * weights
             if round_ == 0 and user_w is None:
                 trained_with = None
-            result = _engine.influence_path(model, split, settings, sample_weight=trained_with)
+            result = influence_path(model, split, settings, sample_weight=trained_with)
             path = result.path
-            index = self._select(path)
+            index = settings.selection.select(path, gap=path.gap)
             if round_ + 1 < int(self.n_rounds):
                 weights = _combined_weights(weights, path.weights, index)
-                self.lambdas_.append(float(path["lambda"][index]))
-                model = refit(model_spec, weights)
-        outcome = (path, index)
-        if (
+                lambdas.append(float(path["lambda"][index]))
+                model = refit(weights, model_spec)
+        return result, index, weights, lambdas
+
+    def _refits_select(self, path, index, settings):
+        """Whether λ is chosen among refits (``refit_candidates > 1``)."""
+        return (
             int(self.refit_candidates) > 1
             and path["lambda"][index] > 0
-            and self.selection_.name != "custom"
-        ):
-            index, self.estimator_, weights = self._select_by_refits(
-                refit, final, split, path, index, partial(_combined_weights, weights, path.weights)
-            )
-            refit_lambdas = self.refit_path_["lambda"]
-            outcome = (
-                self.refit_path_,
-                int(np.flatnonzero(refit_lambdas == path["lambda"][index])[0]),
-            )
-        else:
-            weights = _combined_weights(weights, path.weights, index)
-            self.estimator_ = refit(final, weights)
-        self._set_path(result, index)
-        self.lambdas_.append(float(path["lambda"][index]))
-        self.lambda_ = self.lambdas_[-1]
-        self.sample_weight_ = weights
-        self._wrap_pipelines()
-        self._record_outcome(*outcome, earlier_edits=any(lam > 0 for lam in self.lambdas_[:-1]))
+            and settings.selection.name != "custom"
+        )
 
-    def _select_by_refits(self, refit, final, split, path, index, weights_of):
+    def _select_by_refits(self, refit, split, path, index, weights, settings):
         """Refit at several λ of the IJ path and select among the refits.
 
-        ``weights_of(i)`` gives the sample weights of path point i. Returns the
-        index (into ``path``) of the selected λ, its refit and its weights.
+        Returns the path of the refits (a :class:`LambdaPath` whose columns are
+        the refits' validation scores), the selected refit's index in it and in
+        ``path``, the refit and its weights.
         """
         lams = path["lambda"]
         k = int(self.refit_candidates)
@@ -277,8 +276,8 @@ drop_sensitive, random_state, verbose
         candidates.sort(key=lambda i: lams[i])
         models, candidate_weights = [], []
         for i in candidates:
-            candidate_weights.append(weights_of(i))
-            models.append(refit(final, candidate_weights[-1]))
+            candidate_weights.append(_combined_weights(weights, path.weights, i))
+            models.append(refit(candidate_weights[-1]))
             if self.verbose:
                 print(f"[{type(self).__name__}] refit at λ={lams[i]:.3g}")
         X_val = fit_inputs(models[0], split.X_val)[0]
@@ -286,13 +285,19 @@ drop_sensitive, random_state, verbose
         def positive(X, models):
             return np.stack([np.asarray(m.predict_proba(X))[:, 1] > 0.5 for m in models])
 
-        refit_path = {"lambda": lams[candidates]}
-        refit_path.update(
-            evaluate_path(positive, models, X_val, split.y_val, split.g_val, self.criterion_)
+        columns = {"lambda": lams[candidates]}
+        columns.update(
+            evaluate_path(positive, models, X_val, split.y_val, split.g_val, settings.criterion)
         )
-        self.refit_path_ = refit_path
-        chosen = self.selection_.select(refit_path)
-        return candidates[chosen], models[chosen], candidate_weights[chosen]
+        refit_path = LambdaPath(
+            columns,
+            None,
+            rule=settings.rule,
+            influences=path.influences,
+            point_weights=candidate_weights,
+        )
+        chosen = settings.selection.select(refit_path)
+        return refit_path, chosen, candidates[chosen], models[chosen], candidate_weights[chosen]
 
     def fit_resample(self, X, y, *, sensitive_features=None):
         """Fit, then return the training rows resampled by the discrete weights.
@@ -322,8 +327,9 @@ drop_sensitive, random_state, verbose
 
     def predict(self, X):
         """Labels predicted by the refitted estimator."""
-        if is_dask_input(X):
-            return self._dask_blockwise(X, self.predict, dtype=self.classes_.dtype)
+        backend = backend_of(X)
+        if backend.distributed:
+            return backend.blockwise(X, self.predict, dtype=self.classes_.dtype)
         X = self._prepare(X)
         predicted = np.asarray(self.final_estimator_.predict(X)).reshape(-1)
         if kind(self.final_estimator_).learns_codes:  # nets predict the codes 0/1
@@ -333,18 +339,40 @@ drop_sensitive, random_state, verbose
     @available_if(_estimator_has("predict_proba"))
     def predict_proba(self, X):
         """Class probabilities of the refitted estimator."""
-        if is_dask_input(X):
-            return self._dask_blockwise(X, self.predict_proba, width=2)
+        backend = backend_of(X)
+        if backend.distributed:
+            return backend.blockwise(X, self.predict_proba, width=2)
         X = self._prepare(X)
         return np.asarray(self.final_estimator_.predict_proba(X), dtype=np.float64)
 
     @available_if(_estimator_has("decision_function"))
     def decision_function(self, X):
         """Decision function of the refitted estimator."""
-        if is_dask_input(X):
-            return self._dask_blockwise(X, self.decision_function)
+        backend = backend_of(X)
+        if backend.distributed:
+            return backend.blockwise(X, self.decision_function)
         X = self._prepare(X)
         return self.final_estimator_.decision_function(X)
+
+
+class _Refit:
+    """A refit of the estimator on the training rows with weights (times the
+    user's); a failure names the rule's weights, not the user's."""
+
+    def __init__(self, train, split, final):
+        self.train, self.split, self.final = train, split, final
+
+    def __call__(self, weights, estimator=None):
+        estimator = self.final if estimator is None else estimator
+        split, user_w = self.split, self.split.w_train
+        total = weights if user_w is None else user_w * weights
+        try:
+            return self.train(estimator, False, split.X_train, split.y_train, total)
+        except ValueError as exc:
+            if user_w is not None:
+                raise
+            name = type(estimator).__name__
+            raise ValueError(REFIT_FAILED.format(name=name, exc=exc)) from exc
 
 
 def _combined_weights(weights, weights_at, index):

@@ -186,9 +186,10 @@ def fit_weighted(model, X, y, sample_weight):
     return kind(model).fit_weighted(model, X, y, sample_weight)
 
 
-def fit_on_dask(model, X, y, sample_weight, classes):
-    """Fit ``model`` on Dask rows (y the codes 0/1 of ``classes``), when its kind can."""
-    return kind(model).fit_on_dask(model, X, y, sample_weight, classes)
+def fit_on_backend(backend, model, X, y, sample_weight, classes):
+    """Fit ``model`` on rows held by a cluster ``backend`` (y the codes 0/1 of
+    ``classes``), when its kind can."""
+    return backend.fit_model(kind(model), model, X, y, sample_weight, classes)
 
 
 __all__ = [
@@ -199,7 +200,7 @@ __all__ = [
     "SkorchAdapter",
     "TorchModuleAdapter",
     "fit_inputs",
-    "fit_on_dask",
+    "fit_on_backend",
     "fit_weighted",
     "get_adapter",
     "is_supported",

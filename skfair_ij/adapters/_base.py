@@ -7,8 +7,8 @@ import scipy.sparse
 import torch
 from sklearn.utils.validation import has_fit_parameter
 
-from ..influence import BinaryModelProblem, DaskProblem
-from ..influence._dask import is_dask_collection
+from ..backends import backend_of
+from ..influence import BinaryModelProblem
 from ..influence._problem import PREDICT_CHUNK
 from ..influence._sparse import as_rows
 
@@ -82,12 +82,14 @@ class ModelAdapter:
             ) from exc
 
     @classmethod
-    def fit_on_dask(cls, model, X, y, sample_weight, classes):
-        """Fit ``model`` (in place) on Dask rows: X (N, p), y the codes 0/1."""
+    def fit_distributed(cls, model, X, y, sample_weight, classes, minimize):
+        """Fit ``model`` (in place) on rows held by a cluster backend: X (N, p),
+        y the codes 0/1; ``minimize`` is the backend's weighted L-BFGS of a
+        logistic objective (see :meth:`LinearModelAdapter.fit_distributed`)."""
         raise TypeError(
-            f"{type(model).__name__} cannot be trained on Dask inputs. Train it on data "
+            f"{type(model).__name__} cannot be trained on cluster inputs. Train it on data "
             "in memory and pass it pre-trained (prefit=True or a FrozenEstimator); "
-            "LogisticRegression and SGDClassifier(loss='log_loss') train on Dask."
+            "LogisticRegression and SGDClassifier(loss='log_loss') train on a cluster."
         )
 
     def __init__(self, model, *, device="cpu"):
@@ -165,9 +167,10 @@ class ModelAdapter:
         """
         X = self.to_tensor(X)
         kwargs = {} if memory_budget is None else {"memory_budget": memory_budget}
+        backend = backend_of(X)
         problem_type = BinaryModelProblem
-        if is_dask_collection(X):  # rows on a cluster: y and weights stay there too
-            problem_type = DaskProblem
+        if backend.distributed:  # rows on a cluster: y and weights stay there too
+            problem_type = backend.problem
         else:
             kwargs["input_layer"] = self.input_layer(X)
             y = torch.as_tensor(np.asarray(y), dtype=self.dtype)

@@ -6,7 +6,6 @@ import torch
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 
 from ..influence._blas import AffineJacobian, matmul
-from ..influence._dask import minimize_logistic
 from ..influence._problem import PREDICT_CHUNK
 from ._base import ModelAdapter
 
@@ -73,16 +72,17 @@ class LinearModelAdapter(ModelAdapter):
         self._known = {}  # id(X) -> (X, θ, [X, 1] θ): logits computed elsewhere
 
     @classmethod
-    def fit_on_dask(cls, model, X, y, sample_weight, classes):
-        """Weighted L-BFGS of the model's own objective, each step one reduction
-        over the row blocks (the penalty and intercept as the model sets them)."""
+    def fit_distributed(cls, model, X, y, sample_weight, classes, minimize):
+        """Weighted L-BFGS of the model's own objective (``minimize``, the
+        backend's), each step one reduction over the row blocks (the penalty
+        and intercept as the model sets them)."""
         p = X.shape[1]
         model.classes_ = np.asarray(classes)
         model.coef_ = np.zeros((1, p))
         model.intercept_ = np.zeros(1)
         model.n_features_in_ = p
         adapter = cls(model)
-        theta, info = minimize_logistic(
+        theta, info = minimize(
             adapter.logit_fn,
             adapter.theta,
             X,
@@ -99,7 +99,7 @@ class LinearModelAdapter(ModelAdapter):
 
     def __getstate__(self):
         # the predictions kept for the path's evaluation stay where they are
-        # (a problem on a Dask cluster ships the adapter to the workers)
+        # (a problem on a cluster ships the adapter to the workers)
         return {**self.__dict__, "_spans": {}, "_known": {}}
 
     def _penalty_strength(self):

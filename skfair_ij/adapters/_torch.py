@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torch.func import functional_call
 
-from ..influence._dask import is_dask_collection
+from ..backends import is_distributed
 from ..influence._forward import InputLayer
 from ..influence._problem import PREDICT_CHUNK
 from ..influence._sparse import as_rows
@@ -65,7 +65,7 @@ class TorchModuleAdapter(ModelAdapter):
 
     @classmethod
     def fit_inputs(cls, model, X, y=None):
-        if is_dask_collection(X):  # rows on a cluster: cast block by block
+        if is_distributed(X):  # rows on a cluster: cast block by block
             return _float32_rows(X), y
         return np.asarray(X, dtype=np.float32), None if y is None else np.asarray(y)
 
@@ -253,7 +253,7 @@ class SkorchAdapter(TorchModuleAdapter):
     def fit_inputs(cls, model, X, y=None):
         from skorch import NeuralNetBinaryClassifier
 
-        if is_dask_collection(X):
+        if is_distributed(X):
             return _float32_rows(X), y
         X = np.asarray(X, dtype=np.float32)
         if y is not None:
@@ -299,7 +299,7 @@ class SkorchAdapter(TorchModuleAdapter):
         return model.module_
 
     def to_tensor(self, X):
-        if is_dask_collection(X):
+        if is_distributed(X):
             return as_rows(X, self.dtype)
         if isinstance(X, torch.Tensor):
             return X.to(self.dtype)

@@ -5,7 +5,6 @@ No scikit-learn logic lives here; adapters translate concrete models into a
 """
 
 from ..metrics._criteria import FAIRNESS_CRITERIA
-from ._cluster import DaskWorkerLostError
 from ._curvature import (
     CURVATURE_METHODS,
     CURVATURE_PRODUCTS,
@@ -13,7 +12,6 @@ from ._curvature import (
     InfluenceConvergenceWarning,
     conjugate_gradient,
 )
-from ._dask import DaskProblem
 from ._grads import logistic_loss, logit_jacobian, per_sample_grads
 from ._influence import (
     discrete_path_parameter_changes,
@@ -45,8 +43,6 @@ __all__ = [
     "FAIRNESS_CRITERIA",
     "BinaryModelProblem",
     "Curvature",
-    "DaskProblem",
-    "DaskWorkerLostError",
     "InfluenceConvergenceWarning",
     "conjugate_gradient",
     "discrete_path_parameter_changes",

@@ -150,9 +150,9 @@ def threshold_parameter_changes(problem, curvature, influences, thresholds, *, u
 
     Parameters
     ----------
-    problem : BinaryModelProblem or DaskProblem
+    problem : BinaryModelProblem, or a backend's problem of the same interface
     curvature : Curvature
-    influences : Tensor, ndarray or dask array of shape (N,)
+    influences : Tensor, ndarray or a backend's lazy array of shape (N,)
     thresholds : Tensor of shape (k,)
     upweight : bool, default=False
 
@@ -169,7 +169,7 @@ def threshold_parameter_changes(problem, curvature, influences, thresholds, *, u
 
 
 def _rows(values):
-    """numpy values as a tensor; a dask array stays one."""
+    """numpy values as a tensor; a lazy array of a cluster backend stays one."""
     return torch.as_tensor(values) if isinstance(values, np.ndarray) else values
 
 

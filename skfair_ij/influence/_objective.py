@@ -4,8 +4,8 @@
 quantity is a sum over the rows divided by N, plus the penalty's part. A
 backend provides the sums (the methods ending in ``_sum``) — a loop over row
 chunks in memory (:class:`~skfair_ij.influence.BinaryModelProblem`) or a tree
-reduction over the row blocks of a Dask array
-(:class:`~skfair_ij.influence.DaskProblem`) — and this class adds the rest.
+reduction over the row blocks of a cluster backend (:mod:`skfair_ij.backends`)
+— and this class adds the rest.
 """
 
 import torch

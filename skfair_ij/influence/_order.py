@@ -1,25 +1,20 @@
 """Order statistics of per-row values without a global sort: counts above
 thresholds, the k-th largest values and the largest value below a threshold —
-a sort in memory, passes over the row blocks of a Dask array otherwise."""
+a sort in memory, passes over the row blocks of a cluster backend otherwise."""
 
 import operator
 
 import numpy as np
 
-from ._dask import _tree_sum, is_dask_collection
+from ..backends import backend_of
 
 MAX_GATHER = 2**16  # values gathered to the client to finish an order statistic
 
 
 def _over_blocks(block, key, op=operator.add):
     """``block(values)`` of an array in memory, or combined by ``op`` over the
-    blocks of a (persisted) dask array."""
-    if not is_dask_collection(key):
-        return block(np.asarray(key))
-    import dask
-
-    parts = [dask.delayed(block)(b) for b in key.to_delayed(optimize_graph=False).ravel()]
-    return dask.compute(_tree_sum(parts, op))[0]
+    blocks of a (persisted) lazy array of a cluster backend."""
+    return backend_of(key).over_blocks(block, key, op)
 
 
 def _sorted(values):
@@ -42,18 +37,17 @@ def count_above(key, thresholds, *, strict=True):
 def kth_largest(key, ks, *, max_gather=MAX_GATHER, n_candidates=255):
     """The exact k-th largest values (k counted from 1) of a 1-d array.
 
-    A sort in memory; on Dask, a bracketing search that needs no global sort:
+    A sort in memory; on a cluster backend, a bracketing search that needs no global sort:
     each pass counts the values above ``n_candidates`` points of every
     target's bracket, until a bracket holds at most ``max_gather`` values,
     which are gathered and sorted on the client.
     """
     ks = np.asarray(ks, dtype=np.int64)
-    if not is_dask_collection(key):
+    backend = backend_of(key)
+    if not backend.distributed:
         ranked = _sorted(key)[::-1]
         return ranked[ks - 1]
-    import dask
-
-    low, high = dask.compute(key.min(), key.max())
+    low, high = backend.compute(key.min(), key.max())
     # v_k lies in (lo, hi]: #(key > hi) < k <= #(key > lo)
     lo = np.full(len(ks), np.nextafter(float(low), -np.inf))
     hi = np.full(len(ks), float(high))
@@ -81,7 +75,7 @@ def kth_largest(key, ks, *, max_gather=MAX_GATHER, n_candidates=255):
     for t in np.flatnonzero(~exact):
         m = (key > lo[t]) & (key <= hi[t])
         mask = m if mask is None else mask | m
-    gathered = np.sort(key[mask].compute())[::-1]
+    gathered = np.sort(backend.compute(key[mask])[0])[::-1]
     for t in np.flatnonzero(~exact):
         bracket = gathered[(gathered > lo[t]) & (gathered <= hi[t])]
         out[t] = bracket[ks[t] - above_hi[t] - 1]

@@ -59,7 +59,7 @@ class BinaryModelProblem(TrainingObjective):
         backward pass of the same graph, in chunks of ``product_chunk_size``).
     cache_jacobian : bool, default=True
         Whether a Jacobian that fits the budget is cached (a problem made for
-        one pass, such as a block of a Dask backend, gains nothing by it).
+        one pass, such as a block of a cluster backend, gains nothing by it).
     input_layer : InputLayer, default=None
         The linear layer that takes the model's input: streamed Gauss-Newton products
         keep its output (up to a quarter of the budget) and run the rest only.

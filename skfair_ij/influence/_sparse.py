@@ -8,7 +8,7 @@ import numpy as np
 import scipy.sparse
 import torch
 
-from ._dask import is_dask_collection
+from ..backends import is_distributed
 
 
 class SparseRows:
@@ -106,9 +106,9 @@ class SparseRows:
 
 
 def as_rows(X, dtype):
-    """X for the kernels: a :class:`SparseRows` for a sparse matrix, a dask
-    array as it is, else a tensor."""
-    if is_dask_collection(X):  # rows on a cluster: passes run on Dask
+    """X for the kernels: a :class:`SparseRows` for a sparse matrix, the lazy
+    array of a cluster backend as it is, else a tensor."""
+    if is_distributed(X):  # rows on a cluster: passes run there
         numpy_dtype = torch.empty(0, dtype=dtype).numpy().dtype
         return X if X.dtype == numpy_dtype else X.astype(numpy_dtype)
     if isinstance(X, SparseRows):

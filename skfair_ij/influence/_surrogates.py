@@ -235,7 +235,7 @@ def fairness_value_and_gradient(
         equalized odds) instead of their sum.
     value_data : tuple (X, y, groups) of Tensors, or PooledRows, default=None
         Further rows (unit weights) pooled with X for the value only (rows on
-        Dask give their cell sums with ``cell_sums``).
+        a cluster backend give their cell sums with ``cell_sums``).
     logits : tuple (Tensor, Tensor or None), default=None
         The logits at ``theta`` of X and of the rows of ``value_data``, when
         already known (two passes less).

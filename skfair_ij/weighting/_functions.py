@@ -2,13 +2,13 @@
 
 import numpy as np
 
-from ..influence._dask import is_dask_collection
+from ..backends import is_distributed
 
 WEIGHTING_RULES = ("fair_ij", "drop_upweight", "ijack", "simjack", "utility_constrained")
 
 
 def _check(influences, lam):
-    if not is_dask_collection(influences):  # a dask array stays one (lazy weights)
+    if not is_distributed(influences):  # a cluster's lazy array stays one (lazy weights)
         influences = np.asarray(influences, dtype=float)
     if influences.ndim != 1:
         raise ValueError(f"influences must be 1-D, got shape {influences.shape}.")

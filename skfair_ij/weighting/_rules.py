@@ -2,6 +2,9 @@
 
 from numbers import Integral, Real
 
+import numpy as np
+import torch
+from sklearn.base import clone
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
@@ -9,7 +12,14 @@ from sklearn.utils._param_validation import (
 )
 
 from .._options import Options, resolve
+from ..backends import is_distributed
 from ._functions import rule_weights, simjack_weights
+from ._segments import (
+    discrete_segment,
+    discrete_weights,
+    linear_segments,
+    utility_segment,
+)
 from ._utility import utility_constrained_weights
 
 _STEPS = [Interval(Integral, 1, None, closed="left")]
@@ -29,8 +39,8 @@ class WeightingRule(Options):
 
     name = None
     linear = False
-    #: Whether the rule also needs the influences on the validation loss.
-    needs_utility = False
+    #: Whether the rule runs on rows held by a cluster backend.
+    runs_distributed = True
     _parameter_constraints = {
         "lambdas": ["array-like", Interval(Real, 0, None, closed="left"), None]
     }
@@ -52,8 +62,100 @@ class WeightingRule(Options):
         """The rule's weights at λ for given influences."""
         return rule_weights(self.name, influences, lam, features=features)
 
+    # ------------------------------------------------------------------ the path
+    def prepare(self, adapter, X_train):
+        """What the rule computes once per fit before its segments (None)."""
+        return None
 
-class IJack(WeightingRule):
+    def extra_gradients(self, adapter, theta, X_val, y_val):
+        """Gradients (E, D) solved with the gap terms' (the rule's own
+        right-hand sides; None: no more)."""
+        return None
+
+    def segments(self, problem, curvature, terms, lambdas, *, context, update, first, adaptive):
+        """Candidate segments of the λ path from one linearisation.
+
+        Parameters
+        ----------
+        problem, curvature
+            The training objective at the segment's start and its ``H⁻¹``.
+        terms : StepTerms
+            The gap terms' values, gradients, solutions and influences.
+        lambdas : ndarray or None
+            A user grid, or None for the rule's adaptive grid.
+        context : object
+            What :meth:`prepare` returned.
+        update : str
+            The resolved update (:meth:`resolve_update`).
+        first : bool
+            Whether this is the path's first segment.
+        adaptive : bool
+            Whether the selection follows the path (a custom selection
+            callable does not).
+
+        Returns
+        -------
+        list of Segment
+            One or more candidates (the selection prefers one).
+        """
+        raise NotImplementedError
+
+    def path_weights(self, path, index):
+        """The sample weights at point ``index`` of a :class:`~skfair_ij.LambdaPath`
+        built with this rule."""
+        raise NotImplementedError
+
+
+class _LinearRule(WeightingRule):
+    """The rules of weights affine in λ: ``w = 1 − λ a`` along each segment."""
+
+    linear = True
+
+    def _features(self, context):
+        return None
+
+    def segments(self, problem, curvature, terms, lambdas, *, context, update, first, adaptive):
+        constrained = (True,)
+        if first and lambdas is None and adaptive and len(terms.gap_terms) < len(terms.values):
+            # several groups: the gap's own direction competes with the constraints'
+            constrained = (True, False)
+        return linear_segments(
+            problem,
+            curvature,
+            terms,
+            lambdas,
+            features=self._features(context),
+            epsilon=getattr(self, "epsilon", 1.0),
+            update=update,
+            constrained=constrained,
+        )
+
+    def path_weights(self, path, index):
+        step, local = int(path["step"][index]), float(path["lambda_step"][index])
+        w = 1.0 - local * path.segments[step].direction
+        for k in range(step):
+            w = w - path.ends[k] * path.segments[k].direction
+        return w
+
+
+class _DiscreteRule(WeightingRule):
+    """The rules that drop (or up-weight) the rows beyond a threshold of influence."""
+
+    upweight = False
+
+    def segments(self, problem, curvature, terms, lambdas, *, context, update, first, adaptive):
+        return [
+            discrete_segment(problem, curvature, terms.influences, lambdas, upweight=self.upweight)
+        ]
+
+    def path_weights(self, path, index):
+        if is_distributed(path.influences):
+            # no sort on a cluster: the rule's own threshold form, |I| > 1/λ
+            return self.weights(path.influences, float(path["lambda"][index]))
+        return discrete_weights(path.influences, path["n_changed"][index], upweight=self.upweight)
+
+
+class IJack(_LinearRule):
     """I-JACK: ``w = 1 − λ I`` (the squared-distance proximal term).
 
     Parameters
@@ -86,7 +188,6 @@ class IJack(WeightingRule):
     """
 
     name = "ijack"
-    linear = True
     _parameter_constraints = {
         **WeightingRule._parameter_constraints,
         "n_steps": _STEPS,
@@ -105,7 +206,7 @@ class IJack(WeightingRule):
         return "jackknife" if convex else "fisher"
 
 
-class SimJack(WeightingRule):
+class SimJack(_LinearRule):
     """SIM-JACK: ``w = 1 − λ C I``, C the similarity of the training points.
 
     Parameters
@@ -121,7 +222,7 @@ class SimJack(WeightingRule):
     """
 
     name = "simjack"
-    linear = True
+    runs_distributed = False
     _parameter_constraints = {
         **WeightingRule._parameter_constraints,
         "n_steps": _STEPS,
@@ -140,8 +241,26 @@ class SimJack(WeightingRule):
             raise ValueError("SimJack needs the features Φ of the training points.")
         return simjack_weights(influences, lam, features, self.epsilon)
 
+    def prepare(self, adapter, X_train):
+        """Φ of the training rows: ``features``, or the model's own."""
+        from ..adapters import fit_inputs
 
-class FairIJ(WeightingRule):
+        transformer = self.features
+        if transformer is None:
+            features = adapter.features(fit_inputs(adapter.model, X_train)[0])
+            return features.double().cpu().numpy()
+        if callable(transformer) and not hasattr(transformer, "transform"):
+            return np.asarray(transformer(X_train), dtype=float)
+        try:
+            return np.asarray(transformer.transform(X_train), dtype=float)
+        except Exception:  # unfitted transformer: fit a clone on the training rows
+            return np.asarray(clone(transformer).fit_transform(X_train), dtype=float)
+
+    def _features(self, context):
+        return context
+
+
+class FairIJ(_DiscreteRule):
     """Fair-IJ (drop-K): drop the points whose influence exceeds ``1/λ``.
 
     Parameters
@@ -154,7 +273,7 @@ class FairIJ(WeightingRule):
     name = "fair_ij"
 
 
-class DropUpweight(WeightingRule):
+class DropUpweight(_DiscreteRule):
     """Drop-K / up-weight-M: weight 0 where ``I > 1/λ``, 2 where ``I < −1/λ``.
 
     Parameters
@@ -164,6 +283,7 @@ class DropUpweight(WeightingRule):
     """
 
     name = "drop_upweight"
+    upweight = True
 
 
 class UtilityConstrained(WeightingRule):
@@ -184,12 +304,27 @@ class UtilityConstrained(WeightingRule):
     """
 
     name = "utility_constrained"
-    needs_utility = True
+    runs_distributed = False
 
     def weights(self, influences, lam, *, features=None, utility_influences=None):
         if utility_influences is None:
             raise ValueError("UtilityConstrained needs the influences on the validation loss.")
         return utility_constrained_weights(influences, utility_influences, lam)
+
+    def extra_gradients(self, adapter, theta, X_val, y_val):
+        """The validation loss's gradient, solved with the gap terms'."""
+        from ..influence import validation_loss_gradient
+
+        gradient = validation_loss_gradient(adapter.logit_fn, theta, X_val, torch.as_tensor(y_val))
+        return gradient[None, :]
+
+    def segments(self, problem, curvature, terms, lambdas, *, context, update, first, adaptive):
+        utility = -problem.gradient_products(terms.extra_solutions[:, 0]).cpu().numpy()
+        influences = problem.host(terms.influences)
+        return [utility_segment(problem, curvature, influences, utility, lambdas)]
+
+    def path_weights(self, path, index):
+        return path.segments[0].weights[:, index].copy()
 
 
 RULES = {rule.name: rule for rule in (IJack, SimJack, FairIJ, DropUpweight, UtilityConstrained)}

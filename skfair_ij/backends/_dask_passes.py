@@ -5,43 +5,28 @@ The workers run the same kernels as in memory: each block of rows becomes a
 :class:`BinaryModelProblem` (its residuals and curvature weights computed inside
 the block) and returns its sum, or its rows of a per-row map. The model (θ and
 its logit function) is a node of each pass's graph; the CG loop, the Cholesky
-factor, the path and the selection stay on the client.
+factor, the path and the selection stay on the client. The training rows also
+enter the pooled gaps by block sums (:class:`PooledRows`).
 """
 
 import contextlib
-import operator
-import sys
-import threading
 
 import numpy as np
 import torch
 
-from ._cluster import PASS_TIMEOUT, _client, compute, on_cluster
-from ._objective import TrainingObjective
-from ._problem import DEFAULT_MEMORY_BUDGET, BinaryModelProblem
-
-NOT_ON_DASK = (
-    "{what} is not available on Dask inputs; use weighting='ijack', 'fair_ij' or "
-    "'drop_upweight', or pass the data in memory."
+from ..influence._objective import TrainingObjective
+from ..influence._problem import DEFAULT_MEMORY_BUDGET, BinaryModelProblem
+from ..metrics._fairness import cell_counts
+from ._dask_cluster import (
+    _AUTODIFF,
+    _aligned_to,
+    _settle,
+    _shared,
+    _tree_sum,
+    compute,
+    model_lock,
+    on_cluster,
 )
-# blocks through a model's own forward run one at a time in a process: torch's
-# forward-mode AD has one global dual level, and a functional call of a module
-# swaps its parameters in place (threads of a worker would clash)
-_AUTODIFF = threading.RLock()
-
-
-def model_lock(jacobian_products):
-    """The lock of a block's work: none for a logit affine in θ (plain products)."""
-    return contextlib.nullcontext() if jacobian_products is not None else _AUTODIFF
-
-
-def is_dask_collection(x):
-    """Whether x is a Dask collection (False when Dask is not installed).
-
-    Dask is not imported for the question (its import takes a few tenths of a
-    second): a Dask collection exists only once Dask has been imported."""
-    dask = sys.modules.get("dask")
-    return dask is not None and bool(dask.is_dask_collection(x))
 
 
 class BlockKernel:
@@ -86,56 +71,6 @@ def _block_call(kernel, method, X, y, weight, rows, args):
         rows = [torch.as_tensor(np.asarray(r), dtype=problem.dtype) for r in rows]
         out = getattr(problem, method)(*rows, *args)
     return out.numpy() if isinstance(out, torch.Tensor) else out
-
-
-def _tree_sum(parts, op=operator.add):
-    """Pairwise ``op`` of delayed values: a reduction tree of depth log2(blocks)."""
-    from dask import delayed
-
-    while len(parts) > 1:
-        odd = [parts[-1]] if len(parts) % 2 else []
-        pairs = zip(parts[::2], parts[1::2], strict=False)
-        parts = [delayed(op)(a, b) for a, b in pairs] + odd
-    return parts[0]
-
-
-def _settle(collection):
-    """Persist ``collection`` and wait for it: the next graph sent to the
-    scheduler never overlaps a computation still running on the same keys."""
-    if _client() is None:
-        return collection.persist()
-    from distributed import wait
-
-    def attempt():
-        settled = collection.persist()
-        wait(settled, timeout=PASS_TIMEOUT)
-        return settled
-
-    return on_cluster("holding values on the cluster", attempt)
-
-
-def _aligned_to(a, row_chunks):
-    """A row argument (dask, numpy or torch) as a dask array chunked as X's rows."""
-    import dask.array as da
-
-    if isinstance(a, torch.Tensor):
-        a = a.detach().cpu().numpy()
-    if not is_dask_collection(a):
-        a = da.from_array(np.asarray(a), chunks=-1)
-    wanted = (tuple(row_chunks),) + (((a.shape[1],),) if a.ndim == 2 else ())
-    return a if a.chunks == wanted else a.rechunk(wanted)
-
-
-def _shared(value):
-    """``value`` as a dependency of every block task: one node of each pass's
-    graph. Not scattered: a scatter to a worker that has just died can block
-    without end, and scattered data have no lineage, so a worker lost with
-    the only copy would fail the pass; a graph node is re-sent and re-run
-    (the model, θ and its logit function, is small next to a pass over the
-    rows)."""
-    from dask import delayed
-
-    return delayed(value, pure=True, traverse=False)
 
 
 class DaskProblem(TrainingObjective):
@@ -359,3 +294,79 @@ def minimize_logistic(
     )
     info = {"n_iter": int(result.nit), "n_passes": passes, "converged": bool(result.success)}
     return torch.as_tensor(result.x, dtype=dtype), info
+
+
+def _block_cell_sums(adapter, theta, X, y, groups, criterion, n_groups):
+    with model_lock(adapter.jacobian_products()):
+        return _cell_sums_of(adapter, theta, X, y, groups, criterion, n_groups)
+
+
+def _cell_sums_of(adapter, theta, X, y, groups, criterion, n_groups):
+    from ..influence._surrogates import _cell_sums
+
+    dtype = theta.dtype
+    y = torch.as_tensor(np.asarray(y), dtype=dtype)
+    cells, shape = criterion.cells(torch.as_tensor(np.asarray(groups)), y, n_groups)
+    n_cells = int(np.prod(shape))
+    w = (cells >= 0).to(dtype)
+    X = torch.as_tensor(np.asarray(X), dtype=dtype)
+    totals, sums = _cell_sums(
+        adapter.logit_fn, theta, X, y, cells.clamp(min=0), w, criterion, n_cells, 2**14
+    )
+    return torch.stack([totals, sums]).numpy()
+
+
+def _block_counts(adapter, thetas, X, y, groups, n_groups):
+    with model_lock(adapter.jacobian_products()):
+        positive = adapter.positive(np.asarray(X), thetas)  # (k, n) bool
+    return cell_counts(np.asarray(y) == 1, positive, np.asarray(groups), n_groups)
+
+
+class PooledRows:
+    """The training rows (dask arrays) in the pooled gaps, by block sums.
+
+    Parameters
+    ----------
+    adapter : ModelAdapter
+        The model's adapter (shipped to the workers once).
+    X : dask array of shape (N, p)
+    y : dask array of shape (N,)
+        Label codes 0/1.
+    groups : dask array of shape (N,)
+        Group codes.
+    """
+
+    def __init__(self, adapter, X, y, groups):
+        self.X = X
+        self.y = _settle(_aligned_to(y, X.chunks[0]))
+        self.groups = _settle(_aligned_to(groups, X.chunks[0]))
+        self.n_groups = int(self.groups.max().compute()) + 1
+        self._adapter = _shared(adapter)
+        parts = [X.to_delayed().ravel()] + [
+            a.to_delayed(optimize_graph=False).ravel() for a in (self.y, self.groups)
+        ]
+        self._blocks = list(zip(*parts, strict=True))
+
+    def _sum(self, function, *args):
+        import dask
+        from dask import delayed
+
+        call = delayed(function, pure=True)
+        parts = [call(self._adapter, args[0], X, y, g, *args[1:]) for X, y, g in self._blocks]
+        return dask.compute(_tree_sum(parts))[0]
+
+    def cell_sums(self, theta, criterion, n_groups):
+        """Per-cell weight totals and soft-value sums of the rows at θ (torch)."""
+        both = self._sum(_block_cell_sums, theta.detach().cpu(), criterion, n_groups)
+        both = torch.as_tensor(both).to(theta.device, theta.dtype)
+        return both[0], both[1]
+
+    def counts(self, thetas):
+        """Cell counts (k, G, 2, 2) of the rows' predictions under each θ."""
+        thetas = torch.as_tensor(thetas).detach().cpu()
+        return self._sum(_block_counts, thetas, self.n_groups)
+
+    def accuracy(self, theta):
+        """Accuracy of the rows' predictions under θ."""
+        counts = self.counts(theta[None, :])[0]
+        return float((counts[:, 0, 0].sum() + counts[:, 1, 1].sum()) / counts.sum())

@@ -15,7 +15,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ._options import Options, resolve
+from .._options import Options, resolve
 
 CONSTANT_WARNING = (
     "The selected model predicts a single class on {share:.0%} of the validation data; "
