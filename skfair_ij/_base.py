@@ -223,11 +223,14 @@ class BaseFairInfluence(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.criterion_, self.weighting_rule_ = settings.criterion, settings.rule
         self.solver_, self.selection_ = settings.solver, settings.selection
         self.classes_, self.groups_ = data.classes, data.groups
-        self.n_features_in_ = data.n_features_in
-        if data.feature_names_in is not None:
-            self.feature_names_in_ = data.feature_names_in
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
+        for name, value in (
+            ("n_features_in_", data.n_features_in),  # (None: X has no columns, e.g. text)
+            ("feature_names_in_", data.feature_names_in),
+        ):
+            if value is not None:
+                setattr(self, name, value)
+            elif hasattr(self, name):
+                delattr(self, name)
         self.preprocessor_ = data.preprocessor
         self.train_indices_ = data.split.train_indices
         self._inputs = PredictInputs(

@@ -176,10 +176,8 @@ def validate_in_memory(spec, X, y, sensitive_features, sample_weight, validation
     rows = (X_model, y, codes, sample_weight)
     split = _split(spec, columns, rows, validation, classes, groups)
     split, preprocessor = _transform(spec, split)
-    names_in = getattr(columns, "feature_names_in_", None)
-    return FitData(
-        split, classes, groups, columns.n_features_in_, names_in, preprocessor, backend_of()
-    )
+    n_in, names_in = (getattr(columns, a, None) for a in ("n_features_in_", "feature_names_in_"))
+    return FitData(split, classes, groups, n_in, names_in, preprocessor, backend_of())
 
 
 def check_binary(y, name):

@@ -16,7 +16,8 @@ from sklearn.linear_model import LogisticRegression
 
 from skfair_ij import FairIJClassifier, FairReweighter
 from skfair_ij.datasets import make_biased_classification
-from skfair_ij.influence import CG, BinaryModelProblem, DaskProblem, Exact
+from skfair_ij.backends.dask import DaskProblem
+from skfair_ij.influence import CG, BinaryModelProblem, Exact
 from skfair_ij.influence._order import count_above, kth_largest, largest_below
 from skfair_ij.metrics import DemographicParity, EqualizedOdds
 
@@ -308,7 +309,8 @@ WORKER_KILL_SCRIPT = textwrap.dedent(
     from sklearn.linear_model import LogisticRegression
     from skfair_ij import FairIJClassifier
     from skfair_ij.datasets import make_biased_classification
-    from skfair_ij.influence import _dask
+    from skfair_ij.backends import _dask_passes as _dask
+    from skfair_ij.backends.dask import DaskWorkerLostError
 
     warnings.simplefilter("ignore")
     if __name__ == "__main__":
@@ -357,7 +359,7 @@ WORKER_KILL_SCRIPT = textwrap.dedent(
                 same = abs(fitted.lambda_ - local.lambda_) <= 1e-6 * max(1.0, local.lambda_)
                 print("RESULT", phase, len(calls) >= 3, fitted.fit_status_,
                       "same" if same else "different", flush=True)
-            except _dask.DaskWorkerLostError as exc:
+            except DaskWorkerLostError as exc:
                 print("RESULT", phase, "lost:", str(exc).splitlines()[0], flush=True)
         client.close()
         cluster.close()
@@ -388,7 +390,7 @@ def test_repeated_worker_loss_is_one_clear_error(monkeypatch):
     """A pass that keeps failing as workers are lost ends in one clear error
     after the retries, not a raw exception or a hang."""
     pytest.importorskip("distributed")
-    from skfair_ij.influence import _cluster
+    from skfair_ij.backends import _dask_cluster as _cluster
 
     attempts = []
 

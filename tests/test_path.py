@@ -171,7 +171,7 @@ def test_lambda_path_is_a_value(strong):
     clf = FairIJClassifier(random_state=0).fit(X, y, sensitive_features=s)
     path, k = clf.path_, clf.best_index_
     assert isinstance(path, LambdaPath) and path.n_points == len(path["lambda"])
-    assert path.gap == "pooled_gap" and path.rule == "ijack"
+    assert path.gap == "pooled_gap" and path.rule.name == "ijack"
     np.testing.assert_allclose(path.weights(k), clf.sample_weight_)
     np.testing.assert_allclose(path.weights(0), 1.0)  # λ = 0: unit weights
     assert torch.equal(path.parameters(k).cpu(), clf.path_thetas_[k])

@@ -6,7 +6,7 @@ import pytest
 from sklearn.base import clone
 
 from skfair_ij import MaxGap, MinGap, OneSE, WithinTolerance
-from skfair_ij._selection import CustomSelection, check_selection
+from skfair_ij.path import CustomSelection, check_selection
 
 
 def _path(**columns):

@@ -82,14 +82,14 @@ class ModelAdapter:
             ) from exc
 
     @classmethod
-    def fit_distributed(cls, model, X, y, sample_weight, classes, minimize):
-        """Fit ``model`` (in place) on rows held by a cluster backend: X (N, p),
-        y the codes 0/1; ``minimize`` is the backend's weighted L-BFGS of a
-        logistic objective (see :meth:`LinearModelAdapter.fit_distributed`)."""
+    def fit_distributed(cls, model, X, y, sample_weight, classes, backend):
+        """Fit ``model`` (in place) on rows held by a cluster ``backend``: X (N, p),
+        y the codes 0/1 (see :meth:`LinearModelAdapter.fit_distributed`, which
+        uses the backend's ``minimize_logistic``)."""
         raise TypeError(
-            f"{type(model).__name__} cannot be trained on cluster inputs. Train it on data "
-            "in memory and pass it pre-trained (prefit=True or a FrozenEstimator); "
-            "LogisticRegression and SGDClassifier(loss='log_loss') train on a cluster."
+            f"{type(model).__name__} cannot be trained on {backend.label} inputs. Train it "
+            "on data in memory and pass it pre-trained (prefit=True or a FrozenEstimator); "
+            f"LogisticRegression and SGDClassifier(loss='log_loss') train on {backend.label}."
         )
 
     def __init__(self, model, *, device="cpu"):

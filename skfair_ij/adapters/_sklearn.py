@@ -72,17 +72,17 @@ class LinearModelAdapter(ModelAdapter):
         self._known = {}  # id(X) -> (X, θ, [X, 1] θ): logits computed elsewhere
 
     @classmethod
-    def fit_distributed(cls, model, X, y, sample_weight, classes, minimize):
-        """Weighted L-BFGS of the model's own objective (``minimize``, the
-        backend's), each step one reduction over the row blocks (the penalty
-        and intercept as the model sets them)."""
+    def fit_distributed(cls, model, X, y, sample_weight, classes, backend):
+        """Weighted L-BFGS of the model's own objective (the backend's
+        ``minimize_logistic``), each step one reduction over the row blocks
+        (the penalty and intercept as the model sets them)."""
         p = X.shape[1]
         model.classes_ = np.asarray(classes)
         model.coef_ = np.zeros((1, p))
         model.intercept_ = np.zeros(1)
         model.n_features_in_ = p
         adapter = cls(model)
-        theta, info = minimize(
+        theta, info = backend.minimize_logistic(
             adapter.logit_fn,
             adapter.theta,
             X,

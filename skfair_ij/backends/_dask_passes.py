@@ -96,7 +96,8 @@ class DaskProblem(TrainingObjective):
     Examples
     --------
     >>> import dask.array as da, numpy as np, torch
-    >>> from skfair_ij.influence import BinaryModelProblem, DaskProblem
+    >>> from skfair_ij.backends.dask import DaskProblem
+    >>> from skfair_ij.influence import BinaryModelProblem
     >>> X = np.random.default_rng(0).normal(size=(100, 3))
     >>> y = (X[:, 0] > 0).astype(float)
     >>> theta = torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)

@@ -14,6 +14,7 @@ class InMemory:
     """
 
     name = "memory"
+    label = "in-memory"  # in messages
     distributed = False
 
     def owns(self, value):

@@ -41,7 +41,9 @@ class DaskBackend:
     """Rows held as Dask collections (see the module's description)."""
 
     name = "dask"
+    label = "Dask"  # in messages
     distributed = True
+    minimize_logistic = staticmethod(minimize_logistic)
 
     def owns(self, value):
         return is_dask_collection(value)
@@ -75,9 +77,8 @@ class DaskBackend:
         return PooledRows(adapter, X, y, groups)
 
     def fit_model(self, kind, model, X, y, sample_weight, classes):
-        """Train ``model`` on the rows with its kind's ``fit_distributed``,
-        given the weighted L-BFGS of this backend."""
-        return kind.fit_distributed(model, X, y, sample_weight, classes, minimize_logistic)
+        """Train ``model`` on the rows with its kind's ``fit_distributed``."""
+        return kind.fit_distributed(model, X, y, sample_weight, classes, self)
 
     def validate_fit(self, spec, X, y, sensitive_features, sample_weight, validation):
         return _validate(spec, X, y, sensitive_features, sample_weight, validation)
