@@ -1,6 +1,5 @@
 """FairReweighter: influence-based sample weights, then a refit of the estimator."""
 
-from functools import partial
 from numbers import Integral
 
 import numpy as np
@@ -25,11 +24,6 @@ NO_SAMPLE_WEIGHT = (
     "{name}.fit does not accept sample_weight, which FairReweighter needs to refit "
     "with the influence-based weights. Use an estimator that accepts it (or "
     "FairIJClassifier, which edits the model without refitting)."
-)
-
-NO_RESAMPLE = (
-    "fit_resample needs a discrete rule ('fair_ij' or 'drop_upweight'); weighting="
-    "{rule!r} gives real-valued weights: use sample_weight_ or the refitted model."
 )
 
 
@@ -212,7 +206,9 @@ drop_sensitive, random_state, verbose
             self.lambdas_, self.refit_path_ = [0.0], None
             y = data.split.y_train
             return unedited(refit(np.ones(y.shape, like=y)), data, reason)
-        result, index, weights, lambdas = self._rounds(model, model_spec, data.split, settings, refit)
+        result, index, weights, lambdas = self._rounds(
+            model, model_spec, data.split, settings, refit
+        )
         path = result.path
         earlier_edits = any(lam > 0 for lam in lambdas)
         self.refit_path_ = None
@@ -255,7 +251,7 @@ drop_sensitive, random_state, verbose
         return (
             int(self.refit_candidates) > 1
             and path["lambda"][index] > 0
-            and settings.selection.name != "custom"
+            and settings.selection.reads_path
         )
 
     def _select_by_refits(self, refit, split, path, index, weights, settings):
@@ -312,12 +308,11 @@ drop_sensitive, random_state, verbose
         y_resampled : ndarray
         """
         rule = check_rule(self.weighting)
-        if rule.linear:
-            raise ValueError(NO_RESAMPLE.format(rule=rule.name))
+        rule.resample_counts(None)  # the rule can resample: fail before fitting
         self.fit(X, y, sensitive_features=sensitive_features)
         X_arr = self._model_inputs(X)[self.train_indices_]
         y_arr = np.asarray(y).reshape(-1)[self.train_indices_]
-        repeats = np.rint(self.sample_weight_).astype(int)
+        repeats = rule.resample_counts(self.sample_weight_)
         rows = np.repeat(np.arange(len(repeats)), repeats)  # works for sparse X too
         return X_arr[rows], y_arr[rows]
 

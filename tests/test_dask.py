@@ -15,8 +15,8 @@ from numpy.testing import assert_allclose
 from sklearn.linear_model import LogisticRegression
 
 from skfair_ij import FairIJClassifier, FairReweighter
-from skfair_ij.datasets import make_biased_classification
 from skfair_ij.backends.dask import DaskProblem
+from skfair_ij.datasets import make_biased_classification
 from skfair_ij.influence import CG, BinaryModelProblem, Exact
 from skfair_ij.influence._order import count_above, kth_largest, largest_below
 from skfair_ij.metrics import DemographicParity, EqualizedOdds

@@ -6,11 +6,11 @@ import torch
 from sklearn.linear_model import LogisticRegression
 
 from skfair_ij import FairIJClassifier, FairReweighter, OneSE
-from skfair_ij.path import evaluate_path
 from skfair_ij.datasets import make_biased_classification
 from skfair_ij.influence import fairness_surrogate, fairness_value_and_gradient
 from skfair_ij.influence._surrogates import gap_constraints, gap_terms_from_cell_means
 from skfair_ij.metrics import DemographicParity, EqualizedOdds, equalized_odds_difference
+from skfair_ij.path import evaluate_path
 from skfair_ij.weighting import IJack
 
 

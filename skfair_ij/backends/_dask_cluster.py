@@ -12,7 +12,6 @@ from concurrent.futures import CancelledError
 import numpy as np
 import torch
 
-
 # A worker lost mid-pass: the scheduler re-runs its tasks, but results only it held
 # may be lost with it. Such a pass is retried a few times, then one clear error.
 # No wait is without end: a gather of computed results, a pass (one read of the rows).

@@ -191,8 +191,7 @@ def _labels_and_groups(y, s):
     if len(classes) != 2:
         target = type_of_target(classes) if len(classes) > 1 else "constant"
         raise ValueError(
-            f"Only binary classification is supported: y is {target} with "
-            f"{len(classes)} classes."
+            f"Only binary classification is supported: y is {target} with {len(classes)} classes."
         )
     if len(names) < 2:
         raise ValueError(f"sensitive_features holds a single group ({names[0]!r}).")

@@ -150,47 +150,12 @@ def plot_pareto(summary, fairness, path, *, data_name="Adult"):
     erm_error = summary["test_error"].get("erm", summary["test_error"].min())
     for ax, zoom in zip(axes, (False, True), strict=True):
         for k, (method, row) in enumerate(summary.iterrows()):
-            if row["needs_s"]:
-                marker = "s"
-            elif method.endswith("_refit"):
-                marker = "o"
-            elif method in IJ_EDITS:
-                marker = "*"
-            else:
-                marker = "D"
-            ax.errorbar(
-                row[gap],
-                row["test_error"],
-                xerr=np.nan_to_num(row[gap + "_2se"]),
-                yerr=np.nan_to_num(row["test_error_2se"]),
-                fmt=marker,
-                # tab20 pairs dark and light shades of a hue: neighbours get other hues
-                color=colours[(2 * k) % 20 + (2 * k // 20) % 2],
-                capsize=3,
-                markersize=11 if marker == "*" else 7,
-                label=method,
-            )
-            if zoom:
-                ax.annotate(
-                    method,
-                    (row[gap], row["test_error"]),
-                    fontsize=7,
-                    xytext=(4, 4),
-                    textcoords="offset points",
-                )
+            _draw_method(ax, method, row, gap, colours, k, zoom)
         ax.set_xlabel(f"test {fairness.upper()} gap (lower is fairer)")
         ax.set_ylabel("test error")
         ax.grid(alpha=0.3)
-        if zoom:  # the methods within 0.03 error of ERM whose gap is near the lowest
-            near = summary[summary["test_error"] <= erm_error + 0.03]
-            best = float(near[gap].min())
-            focus = near[near[gap] <= max(3 * best, best + 0.03)]
-            gap_hi = focus[gap] + focus[gap + "_2se"].fillna(0)
-            err_lo = focus["test_error"] - focus["test_error_2se"].fillna(0)
-            err_hi = focus["test_error"] + focus["test_error_2se"].fillna(0)
-            ax.set_xlim(0, max(0.02, float(gap_hi.max()) * 1.15))
-            ax.set_ylim(float(err_lo.min()) - 0.002, float(err_hi.max()) + 0.002)
-            ax.set_title("zoom: near the best trade-offs")
+        if zoom:
+            _zoom(ax, summary, gap, erm_error)
         else:
             ax.set_title(f"{data_name}, {int(summary['n_seeds'].max())} seeds, mean ± 2 s.e.")
             ax.legend(fontsize=7, ncol=2)
@@ -203,3 +168,48 @@ def plot_pareto(summary, fairness, path, *, data_name="Adult"):
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def _draw_method(ax, method, row, gap, colours, k, label):
+    """One method's point with its ±2 s.e. bars (named next to it when ``label``)."""
+    if row["needs_s"]:
+        marker = "s"
+    elif method.endswith("_refit"):
+        marker = "o"
+    elif method in IJ_EDITS:
+        marker = "*"
+    else:
+        marker = "D"
+    ax.errorbar(
+        row[gap],
+        row["test_error"],
+        xerr=np.nan_to_num(row[gap + "_2se"]),
+        yerr=np.nan_to_num(row["test_error_2se"]),
+        fmt=marker,
+        # tab20 pairs dark and light shades of a hue: neighbours get other hues
+        color=colours[(2 * k) % 20 + (2 * k // 20) % 2],
+        capsize=3,
+        markersize=11 if marker == "*" else 7,
+        label=method,
+    )
+    if label:
+        ax.annotate(
+            method,
+            (row[gap], row["test_error"]),
+            fontsize=7,
+            xytext=(4, 4),
+            textcoords="offset points",
+        )
+
+
+def _zoom(ax, summary, gap, erm_error):
+    """Limits on the methods within 0.03 error of ERM whose gap is near the lowest."""
+    near = summary[summary["test_error"] <= erm_error + 0.03]
+    best = float(near[gap].min())
+    focus = near[near[gap] <= max(3 * best, best + 0.03)]
+    gap_hi = focus[gap] + focus[gap + "_2se"].fillna(0)
+    err_lo = focus["test_error"] - focus["test_error_2se"].fillna(0)
+    err_hi = focus["test_error"] + focus["test_error_2se"].fillna(0)
+    ax.set_xlim(0, max(0.02, float(gap_hi.max()) * 1.15))
+    ax.set_ylim(float(err_lo.min()) - 0.002, float(err_hi.max()) + 0.002)
+    ax.set_title("zoom: near the best trade-offs")

@@ -84,9 +84,8 @@ def run_benchmark(
     Parameters
     ----------
     dataset : {"adult", "german_credit"}
-        The bundled data when ``data`` is None: Adult (Ghosh et al.'s
-        protocol), or German credit (raw columns, random 50/25/25 splits,
-        sensitive ``sex`` unless ``sensitive=["age_group"]``).
+        The bundled data when ``data`` is None: Adult (Ghosh et al.'s protocol)
+        or German credit (50/25/25 splits; ``sex``, or ``sensitive=["age_group"]``).
     model : {"mlp", "logreg"}
         The ERM model: Ghosh et al.'s MLP (skorch) or a logistic regression.
     fairness : {"dp", "eo", "deo"}
@@ -100,23 +99,18 @@ def run_benchmark(
     quick : bool
         One seed and a few methods.
     data : str, Path or DataFrame, default=None
-        A table of raw columns (``.csv`` or ``.parquet``) to run the protocol
-        on instead of Adult (random 50/25/25 splits, see
-        :func:`table_splits`); needs ``target`` and ``sensitive``.
+        A table of raw columns (``.csv``, ``.parquet``) instead of Adult (random
+        50/25/25 splits, :func:`table_splits`), with its ``target`` column and
+        ``sensitive`` columns (with ``data=None``: Adult's, e.g. ``["race"]``).
     target : str, default=None
-        Its label column.
     sensitive : list of str, default=None
-        Its sensitive columns. With ``data=None``, Adult's raw table with these
-        sensitive columns (e.g. ``["race"]`` or ``["sex", "race"]``).
     positive : object, default=None
         The favourable label (default: the greater one).
     hide : list of str, default=()
-        Columns of the table left out of the inputs (e.g. the sensitive
-        columns and their proxies: a table whose X hides the group).
+        Columns left out of the inputs (the sensitive ones and their proxies).
     target_gap : float, default=None
-        A stated target: the bound of ``ijack_max_gap`` (``MaxGap``), of
-        ``expgrad`` and ``expgrad_deterministic`` (``difference_bound``) and of
-        OxonFair's constraint (their own defaults without it).
+        A stated target: the bound of ``ijack_max_gap``, ``expgrad``,
+        ``expgrad_deterministic`` and OxonFair (their defaults without it).
 
     Returns
     -------
@@ -136,6 +130,42 @@ def run_benchmark(
     >>> print(format_table(summary, "dp").splitlines()[0].split()[:3])
     ['method', 'error', 'bal.']
     """
+    data_name, splits = _splits_of(dataset, data, target, sensitive, positive, hide)
+    seeds, methods = _check_options(model, fairness, seeds, methods, quick, target_gap)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    rows = _run_all(splits, seeds, methods, model, fairness, target_gap, progress)
+    results = pd.DataFrame(rows)
+    results.to_csv(out / "results.csv", index=False)
+    summary = summarize(results)
+    summary.to_csv(out / "summary.csv")
+    plot_pareto(summary, fairness, out / f"pareto_{model}_{fairness}.png", data_name=data_name)
+    return results
+
+
+def _run_all(splits, seeds, methods, model, fairness, target_gap, progress):
+    """The rows of every method on every split, with a progress bar."""
+    from tqdm.auto import tqdm
+
+    rows = []
+    bar = tqdm(total=seeds * len(methods), disable=not progress, desc="benchmark")
+    for seed in range(seeds):
+        split = splits(seed)
+        ctx = Context(seed, FAIRNESS[fairness], split["train"], split["val"], split["test"])
+        ctx.target_gap = target_gap
+        bar.set_postfix_str(f"seed {seed}: training ERM {model}")
+        _train_erm(ctx, model, seed)
+        for name in methods:
+            bar.set_postfix_str(f"seed {seed}: {name}")
+            rows.append(_run_method(name, ctx, fairness, seed, tqdm.write))
+            bar.update()
+    bar.close()
+    return rows
+
+
+def _splits_of(dataset, data, target, sensitive, positive, hide):
+    """The data's name (for the plot's title) and ``splits(seed)``."""
     if dataset not in ("adult", "german_credit"):
         raise ValueError(f"Unknown dataset {dataset!r}; 'adult' and 'german_credit' are bundled.")
     if data is None:
@@ -144,30 +174,35 @@ def run_benchmark(
     else:
         data_name = Path(data).name if isinstance(data, str | Path) else "table"
     data_name += f" (X without {', '.join(hide)})" if hide else ""
-    splits = adult_splits
     if dataset == "german_credit" and data is None:
         data, target, sensitive = german_frame(), "good_credit", sensitive or ["sex"]
     if hide and not (data is not None or sensitive):
         raise ValueError("hide= names columns of a table: give sensitive= (or data=) too.")
-    if data is not None or sensitive:
-        if data is not None and not (target and sensitive):
-            raise ValueError("A table needs target= and sensitive= (its column names).")
-        if data is None:
-            frame, target = adult_frame(), "income"
-        else:
-            frame = data if isinstance(data, pd.DataFrame) else read_table(data)
-        dropped = missing_rows(frame, target, list(sensitive))
-        if dropped:
-            print(
-                f"{dropped} of {len(frame)} rows have no label or no group "
-                f"({', '.join([target, *sensitive])}): they are left out."
-            )
+    if data is None and not sensitive:
+        return data_name, adult_splits
+    if data is not None and not (target and sensitive):
+        raise ValueError("A table needs target= and sensitive= (its column names).")
+    if data is None:
+        frame, target = adult_frame(), "income"
+    else:
+        frame = data if isinstance(data, pd.DataFrame) else read_table(data)
+    dropped = missing_rows(frame, target, list(sensitive))
+    if dropped:
+        print(
+            f"{dropped} of {len(frame)} rows have no label or no group "
+            f"({', '.join([target, *sensitive])}): they are left out."
+        )
 
-        def splits(seed):
-            return table_splits(
-                frame, target, list(sensitive), seed, positive=positive, hide=list(hide)
-            )
+    def splits(seed):
+        return table_splits(
+            frame, target, list(sensitive), seed, positive=positive, hide=list(hide)
+        )
 
+    return data_name, splits
+
+
+def _check_options(model, fairness, seeds, methods, quick, target_gap):
+    """The number of seeds and the methods to run, validated."""
     if target_gap is not None and not 0 < target_gap < 1:
         raise ValueError(f"target_gap must be between 0 and 1, got {target_gap}.")
     if model not in ("mlp", "logreg"):
@@ -185,62 +220,46 @@ def run_benchmark(
     unknown = set(methods) - set(METHODS)
     if unknown:
         raise ValueError(f"Unknown methods {sorted(unknown)}; choose from {list(METHODS)}.")
-    criterion = FAIRNESS[fairness]
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
+    return seeds, methods
 
-    from tqdm.auto import tqdm
 
-    rows = []
-    bar = tqdm(total=seeds * len(methods), disable=not progress, desc="benchmark")
-    for seed in range(seeds):
-        split = splits(seed)
-        ctx = Context(seed, criterion, split["train"], split["val"], split["test"])
-        ctx.target_gap = target_gap
-        X, y, _ = ctx.train
-        bar.set_postfix_str(f"seed {seed}: training ERM {model}")
-        start = time.perf_counter()
-        if model == "mlp":
-            with interrupts_reach_caller():  # skorch would swallow Ctrl-C
-                ctx.erm = make_mlp(X.shape[1], seed).fit(X, y.astype(np.float32))
-        else:
-            from sklearn.linear_model import LogisticRegression
+def _train_erm(ctx, model, seed):
+    """Train the ERM model of a split (``ctx.erm``, ``ctx.erm_seconds``)."""
+    X, y, _ = ctx.train
+    start = time.perf_counter()
+    if model == "mlp":
+        with interrupts_reach_caller():  # skorch would swallow Ctrl-C
+            ctx.erm = make_mlp(X.shape[1], seed).fit(X, y.astype(np.float32))
+    else:
+        from sklearn.linear_model import LogisticRegression
 
-            ctx.erm = LogisticRegression(max_iter=2000).fit(X.astype(np.float64), y)
-        ctx.erm_seconds = time.perf_counter() - start
-        for name in methods:
-            bar.set_postfix_str(f"seed {seed}: {name}")
-            with warnings.catch_warnings(), interrupts_reach_caller():
-                warnings.simplefilter("ignore")  # our outcome is in the status column
-                try:
-                    fitted = METHODS[name](ctx)
-                except Exception as exc:  # a peer's own failure: said, the others go on
-                    failure = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
-                    tqdm.write(f"{name} failed on seed {seed}: {failure}")
-                    rows.append({"method": name, "seed": seed, "failed": failure})
-                    bar.update()
-                    continue
-                row = {
-                    "method": name,
-                    "seed": seed,
-                    "fairness": fairness,
-                    "fit_seconds": fitted.seconds,
-                    # the whole fit: with the ERM training when the method starts from it
-                    "whole_seconds": fitted.seconds
-                    + (0.0 if fitted.trains_own_model or name == "erm" else ctx.erm_seconds),
-                    "needs_s": fitted.needs_s,
-                    "status": fitted.status,
-                }
-                for part in ("val", "test"):
-                    Xp, yp, sp = getattr(ctx, part)
-                    row.update(_scores(yp, fitted.predict(Xp, sp), sp, part))
-            rows.append(row)
-            bar.update()
-    bar.close()
-    results = pd.DataFrame(rows)
-    results.to_csv(out / "results.csv", index=False)
-    summary = summarize(results)
-    summary.to_csv(out / "summary.csv")
-    plot_pareto(summary, fairness, out / f"pareto_{model}_{fairness}.png", data_name=data_name)
-    return results
+        ctx.erm = LogisticRegression(max_iter=2000).fit(X.astype(np.float64), y)
+    ctx.erm_seconds = time.perf_counter() - start
+
+
+def _run_method(name, ctx, fairness, seed, write):
+    """One method on one split: its row of the results (a failure is said and
+    recorded, the others go on)."""
+    with warnings.catch_warnings(), interrupts_reach_caller():
+        warnings.simplefilter("ignore")  # our outcome is in the status column
+        try:
+            fitted = METHODS[name](ctx)
+        except Exception as exc:  # a peer's own failure: said, the others go on
+            failure = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+            write(f"{name} failed on seed {seed}: {failure}")
+            return {"method": name, "seed": seed, "failed": failure}
+        row = {
+            "method": name,
+            "seed": seed,
+            "fairness": fairness,
+            "fit_seconds": fitted.seconds,
+            # the whole fit: with the ERM training when the method starts from it
+            "whole_seconds": fitted.seconds
+            + (0.0 if fitted.trains_own_model or name == "erm" else ctx.erm_seconds),
+            "needs_s": fitted.needs_s,
+            "status": fitted.status,
+        }
+        for part in ("val", "test"):
+            Xp, yp, sp = getattr(ctx, part)
+            row.update(_scores(yp, fitted.predict(Xp, sp), sp, part))
+    return row

@@ -111,31 +111,9 @@ def table_splits(frame, target, sensitive, seed, *, positive=None, fractions=FRA
             f"The table has {len(frame)} rows with a label and a group; the protocol's "
             "train/validation/test split needs many more."
         )
-    labels = frame[target].to_numpy()
-    values = np.unique(labels.astype(str) if labels.dtype == object else labels)
-    if len(values) != 2:
-        shown = ", ".join(map(repr, values[:5].tolist())) + (", ..." if len(values) > 5 else "")
-        raise ValueError(
-            f"--target {target!r} must hold two labels, got {len(values)} ({shown}); "
-            "binarise it first (e.g. a new column: value above a threshold)."
-        )
-    if positive is None:
-        positive = values[-1]
-    elif str(positive) not in {str(v) for v in values}:
-        raise ValueError(
-            f"--positive {positive!r} is not a label of {target!r}; choose one of "
-            f"{[v.item() if hasattr(v, 'item') else v for v in values]}."
-        )
+    positive = _favourable(frame[target], target, positive)
     y = (frame[target].astype(str) == str(positive)).to_numpy().astype(np.int64)
-    groups = frame[list(sensitive)]
-    # one code per distinct combination, in sorted order
-    s = pd.factorize(pd.MultiIndex.from_frame(groups.astype(object)), sort=True)[0]
-    n_groups = int(s.max()) + 1
-    if n_groups > max(2, len(s) // 20):
-        raise ValueError(
-            f"--sensitive {list(sensitive)} makes {n_groups} groups of {len(s)} rows: it looks "
-            "continuous; bin it into a new column first (e.g. age bands)."
-        )
+    s = _group_codes(frame[list(sensitive)], sensitive)
     X = frame.drop(columns=[target, *hide])
     numeric = [c for c in X.columns if pd.api.types.is_numeric_dtype(X[c])]
     categorical = [c for c in X.columns if c not in numeric]
@@ -159,3 +137,35 @@ def table_splits(frame, target, sensitive, seed, *, positive=None, fractions=FRA
         )
         for name, idx in parts.items()
     }
+
+
+def _favourable(labels, target, positive):
+    """The favourable label of a target column of two labels (default: the greater)."""
+    labels = labels.to_numpy()
+    values = np.unique(labels.astype(str) if labels.dtype == object else labels)
+    if len(values) != 2:
+        shown = ", ".join(map(repr, values[:5].tolist())) + (", ..." if len(values) > 5 else "")
+        raise ValueError(
+            f"--target {target!r} must hold two labels, got {len(values)} ({shown}); "
+            "binarise it first (e.g. a new column: value above a threshold)."
+        )
+    if positive is None:
+        return values[-1]
+    if str(positive) not in {str(v) for v in values}:
+        raise ValueError(
+            f"--positive {positive!r} is not a label of {target!r}; choose one of "
+            f"{[v.item() if hasattr(v, 'item') else v for v in values]}."
+        )
+    return positive
+
+
+def _group_codes(groups, sensitive):
+    """One code per distinct combination of the sensitive columns, in sorted order."""
+    s = pd.factorize(pd.MultiIndex.from_frame(groups.astype(object)), sort=True)[0]
+    n_groups = int(s.max()) + 1
+    if n_groups > max(2, len(s) // 20):
+        raise ValueError(
+            f"--sensitive {list(sensitive)} makes {n_groups} groups of {len(s)} rows: it looks "
+            "continuous; bin it into a new column first (e.g. age bands)."
+        )
+    return s

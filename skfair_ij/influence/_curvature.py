@@ -64,30 +64,26 @@ def conjugate_gradient(
     matvec : callable
         ``matvec(V (D, k)) -> (D, k)``, symmetric positive definite.
     B : Tensor of shape (D, k)
-    x0 : Tensor of shape (D, k), default=None
-        Starting point (zeros when None).
-    ax0 : Tensor of shape (D, k), default=None
-        ``A x0`` when already known (saves one product).
+    x0, ax0 : Tensor of shape (D, k), default=None
+        Starting point (zeros when None) and ``A x0`` when already known.
     tol : float, default=1e-6
         Relative residual ``‖A x - b‖ / ‖b‖`` at which a column stops.
     maxiter : int, default=200
     record : callable, default=None
-        ``record(P, AP)`` receives the search directions of every iteration and
-        their products (the columns still running), e.g. to recycle them.
+        ``record(P, AP)`` gets every iteration's search directions of the
+        running columns and their products (e.g. to recycle them).
     deflate : callable, default=None
-        ``deflate(R) -> R − W (Wᵀ A W)⁻¹ (A W)ᵀ R`` for a subspace W: the search
-        directions are kept A-orthogonal to W (deflated CG; with ``x0`` the
-        Galerkin solution on W, CG then runs on the complement of W only).
+        ``deflate(R) -> R − W (Wᵀ A W)⁻¹ (A W)ᵀ R``: deflated CG on the
+        complement of a subspace W (with ``x0`` the Galerkin solution on W).
     precondition : Tensor of shape (D,), default=None
-        The inverse of a diagonal preconditioner (Jacobi): preconditioned CG.
-        The stopping rule stays on the unpreconditioned residual.
+        Inverse of a Jacobi preconditioner (the stopping rule stays on the
+        unpreconditioned residual).
 
     Returns
     -------
     X : Tensor of shape (D, k)
     info : dict
-        ``n_iter`` and the final relative ``residual`` of each column (the
-        recursively updated residual, which costs no extra product).
+        ``n_iter`` and each column's final relative (recursive) ``residual``.
 
     Examples
     --------
@@ -99,32 +95,21 @@ def conjugate_gradient(
     >>> torch.allclose(A @ X, B)
     True
     """
-    if x0 is None:
-        X, R = torch.zeros_like(B), B.clone()
-    else:
-        X = x0.clone()
-        R = B - (matvec(x0) if ax0 is None else ax0)
+    X, R = _cg_start(matvec, B, x0, ax0)
 
     def direction(R):  # the preconditioned residual, deflated
         Z = R if precondition is None else precondition[:, None] * R
         return Z, (Z if deflate is None else deflate(Z))
 
-    Z, P = direction(R)
-    P = P.clone()
+    Z, P = (V.clone() for V in direction(R))
     rz = (R * Z).sum(0)
     b_norm = B.norm(dim=0).clamp(min=torch.finfo(B.dtype).tiny)
     residual = R.norm(dim=0)
     done = residual <= tol * b_norm
     n_iter = 0
-    for n_iter in range(1, maxiter + 1):  # noqa: B007
-        if bool(done.all()):
-            n_iter -= 1
-            break
-        if bool(done.any()):  # converged columns take no more products
-            AP = torch.zeros_like(P)
-            AP[:, ~done] = matvec(P[:, ~done])
-        else:
-            AP = matvec(P)
+    while n_iter < maxiter and not bool(done.all()):
+        n_iter += 1
+        AP = _running_products(matvec, P, done)
         curvature = (P * AP).sum(0)
         if record is not None:
             running = ~done & (curvature > 0)
@@ -140,6 +125,22 @@ def conjugate_gradient(
         P = deflated + beta * P
         rz = rz_new
     return X, {"n_iter": n_iter, "residual": residual / b_norm}
+
+
+def _cg_start(matvec, B, x0, ax0):
+    """The starting point of CG and its residual."""
+    if x0 is None:
+        return torch.zeros_like(B), B.clone()
+    return x0.clone(), B - (matvec(x0) if ax0 is None else ax0)
+
+
+def _running_products(matvec, P, done):
+    """``A P``; converged columns take no more products (zeros)."""
+    if not bool(done.any()):
+        return matvec(P)
+    AP = torch.zeros_like(P)
+    AP[:, ~done] = matvec(P[:, ~done])
+    return AP
 
 
 class Curvature:

@@ -211,8 +211,8 @@ def fairness_value_and_gradient(
 ):
     """Surrogate F(θ) on validation data and its gradient ``g_F = ∇θ F``.
 
-    Streams over chunks of rows: a first pass computes the cell means, a second
-    accumulates ``Σ_n c_n ∇θ v_n`` with ``c_n = (∂F/∂m_cell(n)) w_n / W_cell(n)``.
+    Streams over chunks of rows: a pass for the cell means, one for
+    ``Σ_n c_n ∇θ v_n`` with ``c_n = (∂F/∂m_cell(n)) w_n / W_cell(n)``.
 
     With ``value_data``, more rows measure the value: the cell means are pooled
     over X and those rows, each term is oriented (which group is above) and
@@ -222,34 +222,27 @@ def fairness_value_and_gradient(
     Parameters
     ----------
     logit_fn : callable
-        ``logit_fn(theta (D,), X (n, p)) -> (n,)``.
-    theta : Tensor of shape (D,)
-    X : Tensor of shape (n, p)
-    y : Tensor of shape (n,)
-    groups : LongTensor of shape (n,)
+        ``logit_fn(theta (D,), X (n, p)) -> (n,)``, at ``theta`` (D,).
+    X, y, groups : Tensors of shapes (n, p), (n,) and (n,) (groups: long)
     criterion : str or FairnessCriterion
     weight : Tensor of shape (n,), default=None
-    chunk_size : int, default=16384
+        Weights of the rows (``chunk_size`` rows stream at a time).
     per_term : bool, default=False
-        Return the terms of the gap separately (the y = 0 and y = 1 gaps of
-        equalized odds) instead of their sum.
+        Return the gap's terms (equalized odds: the y = 0 and y = 1 gaps), not their sum.
     value_data : tuple (X, y, groups) of Tensors, or PooledRows, default=None
-        Further rows (unit weights) pooled with X for the value only (rows on
-        a cluster backend give their cell sums with ``cell_sums``).
+        Further rows (unit weights) pooled with X for the value only (a
+        cluster backend's rows give their cell sums with ``cell_sums``).
     logits : tuple (Tensor, Tensor or None), default=None
-        The logits at ``theta`` of X and of the rows of ``value_data``, when
-        already known (two passes less).
+        Known logits at ``theta`` of X and of ``value_data`` (two passes less).
     by_group : bool, default=False
-        With ``per_term``: the terms are :func:`gap_constraints` (one per group
-        for a column of more than two groups), and the indices of the terms
-        whose sum is the gap are returned too.
+        With ``per_term``: the terms are :func:`gap_constraints` (one per
+        group beyond two), and the terms summing to the gap are returned too.
 
     Returns
     -------
     value : float, or ndarray of shape (T,) when ``per_term``
     gradient : Tensor of shape (D,), or (T, D) when ``per_term``
-    gap_terms : ndarray of int
-        Only with ``by_group``: the terms whose sum is the gap.
+    gap_terms : ndarray of int, only with ``by_group``: the terms summing to the gap.
 
     Examples
     --------
@@ -262,88 +255,100 @@ def fairness_value_and_gradient(
     >>> value, grad.shape
     (0.0, torch.Size([2]))
     """
-    criterion = check_criterion(criterion)
-    device, dtype = theta.device, theta.dtype
-    y = y.to(device, dtype)
-    groups = groups.to(device)
-    if len(torch.unique(groups)) < 2:
-        raise ValueError(SINGLE_GROUP_VALIDATION)
-    n_groups = int(groups.max()) + 1
-    pooled_sums = hasattr(value_data, "cell_sums")  # rows summed block by block
-    if value_data is not None:
-        extra_groups = value_data.n_groups if pooled_sums else int(value_data[2].max()) + 1
-        n_groups = max(n_groups, extra_groups)
-    cells, shape = criterion.cells(groups, y, n_groups)
-    n_cells = int(torch.tensor(shape).prod())
-    w = (
-        torch.ones(len(y), dtype=dtype, device=device)
-        if weight is None
-        else weight.to(device, dtype)
-    )
-    w = torch.where(cells >= 0, w, torch.zeros_like(w))
-    index = cells.clamp(min=0)
-    steps = [slice(s, min(s + chunk_size, len(y))) for s in range(0, len(y), chunk_size)]
-
+    cells = _Cells(theta, y, groups, check_criterion(criterion), weight, value_data)
     known, known_extra = (None, None) if logits is None else logits
-    totals, sums = _cell_sums(
-        logit_fn, theta, X, y, index, w, criterion, n_cells, chunk_size, known
-    )
+    totals, sums = cells.sums(logit_fn, theta, X, chunk_size, known)
     means = torch.where(totals > 0, sums / totals.clamp(min=1e-300), torch.nan)
-    reference = None
-    if pooled_sums:
-        totals2, sums2 = value_data.cell_sums(theta, criterion, n_groups)
-        totals2, sums2 = totals2 + totals, sums2 + sums
-        reference = torch.where(totals2 > 0, sums2 / totals2.clamp(min=1e-300), torch.nan)
-    elif value_data is not None:
-        X2, y2, g2 = value_data
-        y2 = y2.to(device, dtype)
-        cells2, _ = criterion.cells(g2.to(device), y2, n_groups)
-        w2 = (cells2 >= 0).to(dtype)
-        totals2, sums2 = _cell_sums(
-            logit_fn,
-            theta,
-            X2,
-            y2,
-            cells2.clamp(min=0),
-            w2,
-            criterion,
-            n_cells,
-            chunk_size,
-            known_extra,
-        )
-        totals2, sums2 = totals2 + totals, sums2 + sums
-        reference = torch.where(totals2 > 0, sums2 / totals2.clamp(min=1e-300), torch.nan)
+    reference = cells.pooled_means(
+        logit_fn, theta, value_data, totals, sums, chunk_size, known_extra
+    )
     means.requires_grad_(True)
     by_group = by_group and per_term
-
-    def terms_of(cell_means):  # the terms (constraints or max − min), oriented by reference
-        if by_group:
-            return gap_constraints(cell_means, shape, reference)
-        return gap_terms_from_cell_means(cell_means, shape, reference), None
-
-    terms, gap_terms = terms_of(means)
-    n_terms = len(terms)
-    coef = torch.zeros((len(y), n_terms), dtype=dtype, device=device)
-    for t in range(n_terms):
-        if terms[t].requires_grad:
-            (dF_dm,) = torch.autograd.grad(terms[t], means, retain_graph=True)
-            coef[:, t] = torch.nan_to_num(dF_dm)[index] * w / totals[index].clamp(min=1e-300)
-
-    gradient = torch.zeros((n_terms, theta.numel()), dtype=dtype, device=device)
-    for rows in steps:
-        theta_ = theta.detach().requires_grad_(True)
-        proba = torch.sigmoid(logit_fn(theta_, X[rows].to(device, dtype)).reshape(-1))
-        values = criterion.soft_values(proba, y[rows])
-        for t in range(n_terms):
-            (g,) = torch.autograd.grad(
-                (coef[rows, t] * values).sum(), theta_, retain_graph=t + 1 < n_terms
-            )
-            gradient[t] += g
+    terms, gap_terms = cells.terms(means, reference, by_group)
+    gradient = cells.gradient(logit_fn, theta, X, terms, means, totals, chunk_size)
     if reference is not None:  # the values on the pooled rows
-        terms = terms_of(reference)[0]
+        terms = cells.terms(reference, reference, by_group)[0]
     values = terms.detach().cpu().numpy()
     if by_group:
         return values, gradient, gap_terms
     if per_term:
         return values, gradient
     return float(values.sum()), gradient.sum(0)
+
+
+class _Cells:
+    """The cells (group × conditioning label) of the validation rows of a gap,
+    their weights, and what the pooled rows add."""
+
+    def __init__(self, theta, y, groups, criterion, weight, value_data):
+        device, dtype = theta.device, theta.dtype
+        self.criterion, self.device, self.dtype = criterion, device, dtype
+        self.y = y.to(device, dtype)
+        groups = groups.to(device)
+        if len(torch.unique(groups)) < 2:
+            raise ValueError(SINGLE_GROUP_VALIDATION)
+        n_groups = int(groups.max()) + 1
+        self.pooled_sums = hasattr(value_data, "cell_sums")  # rows summed block by block
+        if value_data is not None:
+            extra = value_data.n_groups if self.pooled_sums else int(value_data[2].max()) + 1
+            n_groups = max(n_groups, extra)
+        self.n_groups = n_groups
+        cells, self.shape = criterion.cells(groups, self.y, n_groups)
+        self.n_cells = int(torch.tensor(self.shape).prod())
+        w = torch.ones(len(self.y), dtype=dtype, device=device)
+        w = w if weight is None else weight.to(device, dtype)
+        self.w = torch.where(cells >= 0, w, torch.zeros_like(w))
+        self.index = cells.clamp(min=0)
+
+    def sums(self, logit_fn, theta, X, chunk_size, known):
+        """Weight totals and soft-value sums of the validation rows per cell."""
+        args = (logit_fn, theta, X, self.y, self.index, self.w, self.criterion, self.n_cells)
+        return _cell_sums(*args, chunk_size, known)
+
+    def terms(self, cell_means, reference, by_group):
+        """The gap's terms (constraints, or max − min), oriented by
+        ``reference``, and which of them make up the gap (``by_group``)."""
+        if by_group:
+            return gap_constraints(cell_means, self.shape, reference)
+        return gap_terms_from_cell_means(cell_means, self.shape, reference), None
+
+    def pooled_means(self, logit_fn, theta, value_data, totals, sums, chunk_size, known):
+        """The cell means over the validation and the pooled rows (None without
+        pooled rows)."""
+        if value_data is None:
+            return None
+        if self.pooled_sums:
+            totals2, sums2 = value_data.cell_sums(theta, self.criterion, self.n_groups)
+        else:
+            X2, y2, g2 = value_data
+            y2 = y2.to(self.device, self.dtype)
+            cells2, _ = self.criterion.cells(g2.to(self.device), y2, self.n_groups)
+            w2 = (cells2 >= 0).to(self.dtype)
+            args = (logit_fn, theta, X2, y2, cells2.clamp(min=0), w2, self.criterion, self.n_cells)
+            totals2, sums2 = _cell_sums(*args, chunk_size, known)
+        totals2, sums2 = totals2 + totals, sums2 + sums
+        return torch.where(totals2 > 0, sums2 / totals2.clamp(min=1e-300), torch.nan)
+
+    def gradient(self, logit_fn, theta, X, terms, means, totals, chunk_size):
+        """``Σ_n c_n ∇θ v_n`` of every term, streamed over chunks of rows:
+        (T, D)."""
+        index, w, y = self.index, self.w, self.y
+        n_terms = len(terms)
+        coef = torch.zeros((len(y), n_terms), dtype=self.dtype, device=self.device)
+        for t in range(n_terms):
+            if terms[t].requires_grad:
+                (dF_dm,) = torch.autograd.grad(terms[t], means, retain_graph=True)
+                coef[:, t] = torch.nan_to_num(dF_dm)[index] * w / totals[index].clamp(min=1e-300)
+        gradient = torch.zeros((n_terms, theta.numel()), dtype=self.dtype, device=self.device)
+        for start in range(0, len(y), chunk_size):
+            rows = slice(start, min(start + chunk_size, len(y)))
+            theta_ = theta.detach().requires_grad_(True)
+            X_rows = X[rows].to(self.device, self.dtype)
+            proba = torch.sigmoid(logit_fn(theta_, X_rows).reshape(-1))
+            values = self.criterion.soft_values(proba, y[rows])
+            for t in range(n_terms):
+                (g,) = torch.autograd.grad(
+                    (coef[rows, t] * values).sum(), theta_, retain_graph=t + 1 < n_terms
+                )
+                gradient[t] += g
+        return gradient

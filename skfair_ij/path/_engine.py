@@ -72,7 +72,7 @@ def influence_path(model, split, settings, *, sample_weight=None):
     start = time.perf_counter()
     walk = _Walk(model, split, settings, sample_weight)
     path, thetas, segments, ends = walk.run(start)
-    rule, selection = settings.rule, settings.selection
+    rule = settings.rule
     if segments[-1].direction is not None and rule.lambdas is None and walk.adaptive:
         path, thetas = refine(path, thetas, walk.select(path), walk.evaluate)
     settings.log(f"λ path of {len(path['lambda'])} points in {len(segments)} step(s)", start)
@@ -104,8 +104,10 @@ class _Walk:
         self.X_val = adapter.to_tensor(fit_inputs(model, split.X_val)[0])
         self.X_train = adapter.to_tensor(X_fit)
         self.context = rule.prepare(adapter, split.X_train)
-        self.adaptive = selection.name != "custom"
-        self.budget = {} if solver.memory_budget is None else {"memory_budget": solver.memory_budget}
+        self.adaptive = selection.reads_path
+        self.budget = (
+            {} if solver.memory_budget is None else {"memory_budget": solver.memory_budget}
+        )
         self.problems, self.first_influences, self.damping = [], None, None
         self._fitted_logits()
         self._gap_rows()

@@ -38,6 +38,9 @@ class Selection(Options):
 
     name = None
     max_gap = None
+    #: Whether the selection reads the path's columns (a multi-step path then
+    #: continues from the selected point, and the path is refined around it).
+    reads_path = True
     _parameter_constraints = {"tolerance": _TOLERANCE}
 
     def __init__(self, tolerance=0.02):
@@ -217,6 +220,7 @@ class CustomSelection(Selection):
     """
 
     name = "custom"
+    reads_path = False
     _parameter_constraints = {"function": [callable], "tolerance": _TOLERANCE}
 
     def __init__(self, function, tolerance=0.02):

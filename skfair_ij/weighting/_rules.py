@@ -23,6 +23,10 @@ from ._segments import (
 from ._utility import utility_constrained_weights
 
 _STEPS = [Interval(Integral, 1, None, closed="left")]
+NO_RESAMPLE = (
+    "fit_resample needs a discrete rule ('fair_ij' or 'drop_upweight'); weighting="
+    "{rule!r} gives real-valued weights: use sample_weight_ or the refitted model."
+)
 
 
 class WeightingRule(Options):
@@ -105,6 +109,11 @@ class WeightingRule(Options):
         built with this rule."""
         raise NotImplementedError
 
+    def resample_counts(self, weights):
+        """How many times each training row is repeated to resample by the
+        rule's ``weights`` (None: only check that the rule can)."""
+        return None if weights is None else np.rint(weights).astype(int)
+
 
 class _LinearRule(WeightingRule):
     """The rules of weights affine in λ: ``w = 1 − λ a`` along each segment."""
@@ -129,6 +138,9 @@ class _LinearRule(WeightingRule):
             update=update,
             constrained=constrained,
         )
+
+    def resample_counts(self, weights):
+        raise ValueError(NO_RESAMPLE.format(rule=self.name))
 
     def path_weights(self, path, index):
         step, local = int(path["step"][index]), float(path["lambda_step"][index])

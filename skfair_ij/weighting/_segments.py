@@ -114,18 +114,8 @@ def linear_segments(
     list of Segment
     """
     A = terms.term_influences
-    if features is not None:
-        A = torch.stack(
-            [
-                torch.as_tensor(
-                    similarity_product(features, column.cpu().numpy(), epsilon),
-                    dtype=problem.dtype,
-                    device=problem.device,
-                )
-                for column in A.T
-            ],
-            dim=1,
-        )
+    if features is not None:  # SIM-JACK: a_t = C I_t
+        A = _similar(problem, A, features, epsilon)
     values = np.asarray(terms.values, dtype=float)
     if update == "fisher":
         U = -terms.solutions  # (D, T): θ change per unit λ_t in the Fisher limit
@@ -144,6 +134,14 @@ def linear_segments(
 
     line = _Line(problem, A, values, slopes.double().cpu().numpy(), terms, direction)
     return [line.segment(lambdas, per_term=lambdas is None and c) for c in constrained]
+
+
+def _similar(problem, A, features, epsilon):
+    """``C a`` of every column a of A (the similarity of the training rows)."""
+    columns = [similarity_product(features, a.cpu().numpy(), epsilon) for a in A.T]
+    return torch.stack(
+        [torch.as_tensor(c, dtype=problem.dtype, device=problem.device) for c in columns], dim=1
+    )
 
 
 class _Line(NamedTuple):
