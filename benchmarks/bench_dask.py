@@ -89,10 +89,13 @@ def run(n, client, validation, model, label):
     if model is None:  # a logistic regression trained on the cluster
         from sklearn.linear_model import LogisticRegression
 
-        from skfair_ij.adapters import fit_on_dask
+        from skfair_ij.adapters import fit_on_backend
+        from skfair_ij.backends.dask import BACKEND
 
         start = time.perf_counter()
-        model = fit_on_dask(LogisticRegression(), X, y.astype(float), None, np.array([0, 1]))
+        model = fit_on_backend(
+            BACKEND, LogisticRegression(), X, y.astype(float), None, np.array([0, 1])
+        )
         row["train_s"] = time.perf_counter() - start
         row["train_iter"] = int(model.n_iter_[0])  # one pass per L-BFGS evaluation
     start = time.perf_counter()

@@ -26,7 +26,6 @@ import numpy as np
 from bench_step import trained  # the CLI's models, as bench_step trains them
 
 from skfair_ij import FairIJClassifier, WithinTolerance
-from skfair_ij._display import _score_path
 from skfair_ij.benchmark._methods import FAIRNESS, Context, threshold_optimizer
 from skfair_ij.benchmark._table import adult_frame, table_splits
 from skfair_ij.weighting import IJack
@@ -49,7 +48,7 @@ def run(model, fairness, sensitive, seed, frame):
     for name, settings in SETTINGS.items():
         est = FairIJClassifier(erm, prefit=True, fairness=FAIRNESS[fairness], **settings)
         est.fit(X, y, sensitive_features=s, X_val=Xv, y_val=yv, sensitive_features_val=sv)
-        gaps, accuracy = _score_path(est, Xt, yt, st)
+        gaps, accuracy = est.score_path(Xt, yt, sensitive_features=st)
         error = 1 - accuracy
         within = np.flatnonzero(error <= to_error)
         best = within[np.argmin(gaps[within])]

@@ -27,7 +27,6 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from skfair_ij import FairIJClassifier, FairReweighter, MaxGap
-from skfair_ij._display import _score_path
 from skfair_ij.benchmark._table import adult_frame, german_frame, table_splits
 from skfair_ij.datasets import make_biased_classification
 from skfair_ij.metrics import demographic_parity_difference, equalized_odds_difference
@@ -64,7 +63,7 @@ def cases(seed):
 
 
 def path_reach(clf, X, y, s, metric, target):
-    gaps, accuracies = _score_path(clf, X, y, s)
+    gaps, accuracies = clf.score_path(X, y, sensitive_features=s)
     reached = gaps <= target + SLACK
     return float(np.min(1 - accuracies[reached])) if reached.any() else None
 

@@ -107,3 +107,40 @@ def test_utility_constrained_path_keeps_the_validation_loss():
     assert np.all((clf.sample_weight_ >= 0) & (clf.sample_weight_ <= 1))
     budget = (1 - clf.sample_weight_).sum()
     assert budget == pytest.approx(clf.lambda_, rel=1e-6) or budget < clf.lambda_
+
+
+def test_a_new_rule_is_one_class():
+    """The user guide's rule (doc/extending.rst): one subclass fits end to end,
+    its weights are the ones its segment moved the model by."""
+    import torch
+
+    from skfair_ij import FairIJClassifier
+    from skfair_ij.datasets import make_biased_classification
+    from skfair_ij.weighting import Segment, WeightingRule
+
+    class PositiveIJack(WeightingRule):
+        name = "positive_ijack"
+
+        def weights(self, influences, lam, *, features=None):
+            return 1.0 - lam * np.clip(influences, 0, None)
+
+        def segments(self, problem, curvature, terms, lambdas, **context):
+            a = terms.influences.clamp(min=0)
+            u = curvature.solve(problem.weighted_gradient_sum(a)) / problem.n_samples
+            scale = 1.0 / max(float(a.abs().max()), 1e-12)
+            lambdas = np.linspace(0, scale, 20) if lambdas is None else lambdas
+            lam = torch.as_tensor(lambdas, dtype=problem.dtype)
+            thetas = problem.theta[None, :] + lam[:, None] * u[None, :]
+            return [Segment(np.asarray(lambdas, float), thetas, {}, direction=problem.host(a))]
+
+        def path_weights(self, path, index):
+            return 1.0 - path["lambda_step"][index] * path.segments[0].direction
+
+    X, y, s = make_biased_classification(1500, 5, bias=2.0, random_state=0)
+    clf = FairIJClassifier(weighting=PositiveIJack(), random_state=0)
+    clf.fit(X, y, sensitive_features=s)
+    assert clf.fit_status_ == "edited" and clf.path_.rule.name == "positive_ijack"
+    assert clf.path_["val_gap"][clf.best_index_] < clf.path_["val_gap"][0]
+    w = clf.sample_weight_
+    np.testing.assert_allclose(w, clf.weighting_rule_.weights(clf.influences_, clf.lambda_))
+    assert w.min() >= 0 and w.max() <= 1

@@ -18,6 +18,10 @@ rule            W          proximal term D              closed form
 Liu, 2022) solves a linear programme that also keeps the validation loss from
 rising.
 
+Each rule also builds its own segment of the λ path (:meth:`WeightingRule.segments`,
+returning :class:`Segment` values from the :class:`StepTerms` of one
+linearisation of the gap).
+
 The estimators take a rule as an object — :class:`IJack`, :class:`SimJack`,
 :class:`FairIJ`, :class:`DropUpweight`, :class:`UtilityConstrained` — or as its
 name (``"ijack"`` for ``IJack()``).
@@ -41,6 +45,7 @@ from ._rules import (
     WeightingRule,
     check_rule,
 )
+from ._segments import Segment, StepTerms
 from ._utility import utility_constrained_weights
 
 __all__ = [
@@ -48,6 +53,8 @@ __all__ = [
     "DropUpweight",
     "FairIJ",
     "IJack",
+    "Segment",
+    "StepTerms",
     "SimJack",
     "UtilityConstrained",
     "WeightingRule",
