@@ -134,7 +134,7 @@ for weighting in ("ijack", "fair_ij", "drop_upweight"):
     FairIJClassifier(weighting=weighting, random_state=0).fit(X, y, sensitive_features=s)
 FairReweighter(random_state=0).fit(X, y, sensitive_features=s)
 import pytest
-sys.exit(pytest.main(["-q", "-p", "no:cacheprovider", "tests/test_dask.py"]))
+sys.exit(pytest.main(["-q", "-p", "no:cacheprovider", "tests/test_backends.py"]))
 """
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300

@@ -6,6 +6,8 @@ the adapter of the trained model and a :class:`LambdaPath`. Model types are
 the adapters' business.
 """
 
+import os
+import sys
 import time
 import warnings
 from typing import NamedTuple
@@ -33,6 +35,12 @@ NOT_FINITE_MODEL = (
 FEATURE_MISMATCH = (
     "The model does not accept X: {detail}. A pre-trained model must be trained on the "
     "same columns as X (without the sensitive column when drop_sensitive=True)."
+)
+
+
+_INTERNAL = tuple(
+    os.path.dirname(module.__file__)
+    for module in (sys.modules[__name__.split(".")[0]], sys.modules["sklearn"])
 )
 
 
@@ -322,6 +330,15 @@ def refine(path, thetas, index, evaluate):
     return path, thetas
 
 
+def _caller_level():
+    """The stack level of the first frame outside this package and
+    scikit-learn's (the user's call of ``fit``), for a warning raised here."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_INTERNAL):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _accuracy(logits, y):
     return float(np.mean((np.asarray(logits) > 0) == (np.asarray(y) == 1)))
 
@@ -338,7 +355,7 @@ def _check_overfit(train_accuracy, val_accuracy):
                 train=train_accuracy, val=val_accuracy, diff=train_accuracy - val_accuracy
             ),
             UserWarning,
-            stacklevel=6,
+            stacklevel=_caller_level(),
         )
     return val_accuracy
 
