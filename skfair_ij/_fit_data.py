@@ -26,7 +26,7 @@ from sklearn.utils.validation import (
 )
 
 from ._split import PREFIT_NEEDS_VALIDATION, SPLIT_TOO_SMALL, Split, codes_of, held_out_split
-from .backends import backend_of
+from .backends import backend_of, is_distributed
 from .metrics._validation import MISSING_SENSITIVE, check_sensitive_features
 
 NOT_BINARY_TARGET = (
@@ -82,15 +82,9 @@ class SensitiveColumn(NamedTuple):
         if callable(self.column):
             return X, self.column(X) if groups is None else groups
         if groups is None:
-            groups = _safe_indexing(X, self.column, axis=1)
-        if not self.drop:
-            return X, groups
-        if not isinstance(X, np.ndarray):
-            raise ValueError(
-                "drop_sensitive with a column position needs array X; name the column of "
-                "a DataFrame instead."
-            )
-        return np.delete(X, self.column, axis=1), groups
+            lazy = is_distributed(X)  # (a cluster's array: its own indexing)
+            groups = X[:, self.column] if lazy else _safe_indexing(X, self.column, axis=1)
+        return self.drop_positional(X), groups
 
     def drop_named(self, X):
         """At predict: X without a dropped named column (when X has it)."""
@@ -99,8 +93,15 @@ class SensitiveColumn(NamedTuple):
         return X
 
     def drop_positional(self, X):
-        """At predict, after validation: X without a dropped column position."""
-        return np.delete(X, self.column, axis=1) if self.by_position and self.drop else X
+        """After validation (at fit and predict): X without a dropped column position."""
+        if not (self.by_position and self.drop):
+            return X
+        if not (isinstance(X, np.ndarray) or is_distributed(X)):
+            raise ValueError(
+                "drop_sensitive with a column position needs array X; name the column of "
+                "a DataFrame instead."
+            )
+        return X[:, [j for j in range(X.shape[1]) if j != self.column]]
 
 
 class InputSpec(NamedTuple):

@@ -239,12 +239,9 @@ def _features(column, X, s):
             raise ValueError(DASK_NOT_NUMERIC.format(columns=other))
         names_in = np.asarray(X.columns, dtype=object)
     X = as_dask_array(X, dtype=np.float64)
-    if column.column is not None and not column.by_name:
-        if callable(column.column):
-            raise ValueError("sensitive_column as a callable is not available on Dask X.")
-        s = X[:, column.column] if s is None else s
-        if column.drop:
-            X = X[:, [j for j in range(X.shape[1]) if j != column.column]]
+    if callable(column.column):
+        raise ValueError("sensitive_column as a callable is not available on Dask X.")
+    X, s = column.take_after_validation(X, s)
     if s is None:
         raise ValueError("sensitive_features is required (or set sensitive_column).")
     return X, s, names_in
