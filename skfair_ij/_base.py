@@ -250,6 +250,7 @@ class BaseFairInfluence(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.update_ = None if result is None else result.update
         self.n_passes_ = None if result is None else result.n_passes
         self.fit_status_ = outcome.status
+        self._set_mixture(outcome.mixture, data, settings)
         # a model without predict_proba predicts through its adapter, made once
         final = outcome.model
         self._predict_adapter = (
@@ -261,6 +262,24 @@ class BaseFairInfluence(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     def _log(self, message, start):
         if self.verbose:
             print(f"[{type(self).__name__}] {message} ({time.perf_counter() - start:.1f}s)")
+
+    def _set_mixture(self, mixture, data, settings):
+        """The randomised part of the predictions (``MaxGap(randomize=True)``)."""
+        model, weight = (None, 0.0) if mixture is None else mixture
+        self.mixture_weight_ = float(weight)
+        self.mixture_estimator_ = None
+        self._mixture_model = self._mixture_adapter = self._predict_seed = None
+        if model is None:
+            return
+        self.mixture_estimator_ = self._inputs.facing_user(model, data.classes)
+        self._mixture_model = model
+        if not kind(model).native_predict:
+            self._mixture_adapter = get_adapter(model, **settings.adapter_kwargs)
+        state = self.random_state
+        if isinstance(state, Integral) or state is None:
+            self._predict_seed = state
+        else:
+            self._predict_seed = int(check_random_state(state).randint(2**31 - 1))
 
     # ------------------------------------------------------------------ predict
     def score_path(self, X, y, *, sensitive_features):

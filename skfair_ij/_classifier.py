@@ -1,5 +1,7 @@
 """FairIJClassifier: edit a trained classifier with the infinitesimal jackknife."""
 
+import numpy as np
+
 from ._base import BaseFairInfluence
 from ._outcome import (
     Outcome,
@@ -8,7 +10,10 @@ from ._outcome import (
     unedited,
     unmeasurable_reason,
 )
+from .adapters import fit_inputs
+from .metrics._fairness import cell_counts
 from .path import influence_path
+from .path._mixture import mixture_partner, mixture_weight
 
 
 class FairIJClassifier(BaseFairInfluence):
@@ -117,6 +122,12 @@ class FairIJClassifier(BaseFairInfluence):
         of the two bound it), ``"fixed_lambda"`` (a single λ
         given). Every status but ``"edited"`` and ``"fixed_lambda"`` comes with
         a :class:`FairnessWarning`.
+    mixture_weight_ : float
+        0, or with ``MaxGap(ε, randomize=True)`` the probability with which a
+        row is predicted by ``mixture_estimator_`` instead of ``estimator_``
+        (the expected gap of the mixture is ε on the rows of the path's gaps).
+    mixture_estimator_ : estimator or None
+        The more accurate path point of the mixture (None without one).
     damping_ : float
         The damping used (``damping="auto"`` resolved).
     update_ : str
@@ -209,8 +220,50 @@ class FairIJClassifier(BaseFairInfluence):
         edited = result.adapter.with_parameters(path.parameters(index))
         status, message = fit_status(settings.selection, path, index)
         lam = float(path["lambda"][index])
-        return Outcome(edited, path.weights(index), result, index, lam, status, message)
+        mixture = _mixture(result, data, settings, index) if settings.selection.randomize else None
+        return Outcome(edited, path.weights(index), result, index, lam, status, message, mixture)
 
     def _positive_proba(self, X):
         X = self._model_inputs(X)  # checks that the classifier is fitted
-        return model_positive_proba(self.final_estimator_, X, self._predict_adapter)
+        proba = model_positive_proba(self.final_estimator_, X, self._predict_adapter)
+        if not self.mixture_weight_:
+            return proba
+        other = model_positive_proba(self._mixture_model, X, self._mixture_adapter)
+        return (1 - self.mixture_weight_) * proba + self.mixture_weight_ * other
+
+    def predict(self, X):
+        """Predicted labels (from X alone); with a randomised mixture
+        (``mixture_weight_ > 0``), each row's label is drawn from
+        ``random_state``: the same X gets the same labels."""
+        if not getattr(self, "mixture_weight_", 0):
+            return super().predict(X)
+        Xm = self._model_inputs(X)
+        selected = model_positive_proba(self.final_estimator_, Xm, self._predict_adapter) > 0.5
+        other = model_positive_proba(self._mixture_model, Xm, self._mixture_adapter) > 0.5
+        draws = np.random.default_rng(self._predict_seed).random(len(selected))
+        positive = np.where(draws < self.mixture_weight_, other, selected)
+        return self.classes_[positive.astype(int)]
+
+
+def _mixture(result, data, settings, index):
+    """``(model, weight)`` of the path point mixed with the selected one, so
+    that the expected gap is the target (None when no point is worth mixing)."""
+    selection, path, split = settings.selection, result.path, data.split
+    if data.backend.distributed:
+        raise ValueError("MaxGap(randomize=True) is not available on rows held by a cluster.")
+    partner = mixture_partner(path, index, selection.max_gap, selection.tolerance, path.gap)
+    if partner is None:
+        return None
+    adapter, thetas = result.adapter, path.thetas[[index, partner]]
+    parts = [(split.X_val, split.y_val, split.g_val)]
+    if path.gap == "pooled_gap":  # the path's gaps pool the training rows
+        parts.append((split.X_train, split.y_train, split.g_train))
+    counts = 0
+    for X, y, groups in parts:
+        X_t = adapter.to_tensor(fit_inputs(adapter.model, X)[0])
+        positive = adapter.positive(X_t, thetas)
+        counts = counts + cell_counts(y == 1, positive, groups, len(data.groups))
+    weight = mixture_weight(counts[0], counts[1], settings.criterion, selection.max_gap)
+    if weight <= 0:
+        return None
+    return adapter.with_parameters(path.parameters(partner)), weight

@@ -41,7 +41,8 @@ class Outcome(NamedTuple):
     ``weights``: ``sample_weight_``; ``result``: the :class:`InfluenceResult`
     whose path was selected from (None when the gap cannot be measured);
     ``index``: the selected point; ``lambda_``; ``status`` and ``message``
-    (:func:`fit_status`).
+    (:func:`fit_status`); ``mixture``: ``(model, weight)`` of a randomised
+    prediction (:class:`MaxGap` with ``randomize=True``), or None.
     """
 
     model: object
@@ -51,6 +52,7 @@ class Outcome(NamedTuple):
     lambda_: float
     status: str
     message: str
+    mixture: object = None
 
 
 def train_model(estimator, prefit, X, y, sample_weight=None, *, classes, seed):

@@ -109,7 +109,8 @@ drop_sensitive, random_state, verbose
         With ``refit_candidates > 1``: the λ of every candidate refit with its
         validation accuracy and gaps (the keys of ``path_``) and, through
         ``refit_path_.weights(i)``, its weights; None otherwise.
-    fit_status_, damping_, update_, groups_, path_thetas_
+    fit_status_, damping_, update_, groups_, path_thetas_, mixture_weight_
+    mixture_estimator_
         As in :class:`FairIJClassifier` (``fit_status_`` of the IJ selection;
         with ``refit_candidates > 1``, of the refits).
     classes_, n_features_in_, feature_names_in_
@@ -199,6 +200,11 @@ drop_sensitive, random_state, verbose
 
     def _fit(self, model, model_spec, data, settings, train):
         """Weights from the influences of the trained model, then refits."""
+        if settings.selection.randomize:
+            raise ValueError(
+                "MaxGap(randomize=True) is available in FairIJClassifier (a mixture of two "
+                "edits); FairReweighter predicts with one refit."
+            )
         self.influence_estimator_ = model_spec
         refit = _Refit(train, data.split, self._final())
         reason = unmeasurable_reason(data, settings.criterion)

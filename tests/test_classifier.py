@@ -90,3 +90,58 @@ def test_equalized_odds_terms_as_constraints(biased, n_steps, update):
     assert after < 0.5 * before
     assert clf.path_["step"].max() < n_steps
     assert np.all(np.diff(clf.path_["lambda"]) >= 0)
+
+
+def test_a_randomised_mixture_meets_the_target_exactly():
+    """MaxGap(ε, randomize=True): two path points mixed so that the expected
+    validation gap is ε; the labels are drawn from random_state (the same X, the
+    same labels; the same seed, the same fit); the default stays deterministic."""
+    import warnings
+
+    from skfair_ij import FairIJClassifier, FairReweighter, MaxGap
+    from skfair_ij.datasets import make_biased_classification
+    from skfair_ij.metrics import demographic_parity_difference
+
+    X, y, s = make_biased_classification(5000, 6, bias=2.0, proxy_strength=2.0, random_state=0)
+    Xv, yv, sv = make_biased_classification(3000, 6, bias=2.0, proxy_strength=2.0, random_state=1)
+    X_val = dict(X_val=Xv, y_val=yv, sensitive_features_val=sv)
+    target = 0.1
+
+    def fit(**kw):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            clf = FairIJClassifier(selection=MaxGap(target, **kw), random_state=0)
+            return clf.fit(X, y, sensitive_features=s, **X_val)
+
+    plain, mixed = fit(), fit(randomize=True)
+    assert plain.mixture_weight_ == 0 and plain.mixture_estimator_ is None
+    assert 0 < mixed.mixture_weight_ <= 1 and mixed.best_index_ == plain.best_index_
+    # the mixture's expected gap on the rows of the path's gaps (pooled: training
+    # and validation rows) is the target
+    q = mixed.mixture_weight_
+    X_all, s_all = np.vstack([X, Xv]), np.concatenate([s, sv])
+    selected = mixed.estimator_.predict(X_all)
+    other = mixed.mixture_estimator_.predict(X_all)
+    rates = [
+        (1 - q) * np.mean(selected[s_all == g]) + q * np.mean(other[s_all == g]) for g in (0, 1)
+    ]
+    assert abs(rates[1] - rates[0]) == pytest.approx(target, abs=1e-6)
+    y_all = np.concatenate([y, yv])
+    assert demographic_parity_difference(y_all, selected, sensitive_features=s_all) <= target
+    selected, other = mixed.estimator_.predict(Xv), mixed.mixture_estimator_.predict(Xv)
+    # labels drawn from random_state: reproducible, and a mixture of the two points'
+    labels = mixed.predict(Xv)
+    np.testing.assert_array_equal(labels, mixed.predict(Xv))
+    np.testing.assert_array_equal(labels, fit(randomize=True).predict(Xv))
+    assert np.all((labels == selected) | (labels == other))
+    many = np.vstack([Xv] * 20)  # rows where the two points disagree take j's label w.p. q
+    both = mixed.estimator_.predict(many), mixed.mixture_estimator_.predict(many)
+    disagree = both[0] != both[1]
+    share = np.mean(mixed.predict(many)[disagree] == both[1][disagree])
+    assert abs(share - q) <= 4 * np.sqrt(q * (1 - q) / disagree.sum())
+    proba = mixed.predict_proba(Xv)[:, 1]
+    expected = (1 - q) * mixed.estimator_.predict_proba(Xv)[:, 1]
+    expected += q * mixed.mixture_estimator_.predict_proba(Xv)[:, 1]
+    np.testing.assert_allclose(proba, expected)
+    with pytest.raises(ValueError, match="randomize=True"):
+        FairReweighter(selection=MaxGap(target, randomize=True)).fit(X, y, sensitive_features=s)

@@ -102,4 +102,5 @@ def test_strings_callables_and_errors():
     with pytest.raises(ValueError, match="'tolerance' parameter of OneSE"):
         check_selection(OneSE(tolerance=-1))
     # scikit-learn parameters: cloned, compared by their settings
-    assert clone(MaxGap(0.05, max_cost=0.1)).get_params() == {"max_gap": 0.05, "max_cost": 0.1}
+    expected = {"max_gap": 0.05, "max_cost": 0.1, "randomize": False}
+    assert clone(MaxGap(0.05, max_cost=0.1)).get_params() == expected

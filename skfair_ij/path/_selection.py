@@ -38,6 +38,7 @@ class Selection(Options):
 
     name = None
     max_gap = None
+    randomize = False
     #: Whether the selection reads the path's columns (a multi-step path then
     #: continues from the selected point, and the path is refined around it).
     reads_path = True
@@ -174,6 +175,15 @@ class MaxGap(Selection):
         The largest gap accepted.
     max_cost : float or None, default=None
         Validation accuracy the edit may give up (None: no budget).
+    randomize : bool, default=False
+        Whether predictions may be randomised to meet ``max_gap`` exactly:
+        :class:`FairIJClassifier` then predicts, row by row, with a more
+        accurate point of the path with probability ``mixture_weight_`` and
+        with the selected point otherwise (a mixture, as Hardt et al. and
+        fairlearn's reductions do), the weight chosen so that the expected
+        validation gap is ``max_gap``. Predictions are drawn from
+        ``random_state`` (the same X, the same predictions). The default
+        predicts deterministically.
 
     Examples
     --------
@@ -186,11 +196,13 @@ class MaxGap(Selection):
     _parameter_constraints = {
         "max_gap": [Interval(Real, 0, None, closed="left")],
         "max_cost": [Interval(Real, 0, None, closed="left"), None],
+        "randomize": ["boolean"],
     }
 
-    def __init__(self, max_gap, max_cost=None):
+    def __init__(self, max_gap, max_cost=None, randomize=False):
         self.max_gap = max_gap
         self.max_cost = max_cost
+        self.randomize = randomize
 
     @property
     def tolerance(self):
