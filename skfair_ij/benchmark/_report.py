@@ -15,6 +15,8 @@ IJ_EDITS = (
     "ijack_fisher_pooled",
     "simjack",
     "ijack_diagonal",
+    "ijack_max_gap",
+    "ijack_max_gap_randomized",
 )
 
 
