@@ -3,7 +3,7 @@
 ``semi_adult.csv``: 3,000 rows of Adult's features (sex, relationship and
 marital-status kept as columns, for ``--sensitive``/``--hide``) with a
 semi-synthetic label: a logistic model of the standardised numeric features
-and education plus a direct effect of the group (women less often labelled
+plus a direct effect of the group (women less often labelled
 positive), so that the label's dependence on the group is known and only
 partly carried by the features that stay in X.
 
@@ -42,8 +42,8 @@ def semi_adult(n_rows=3000, group_effect=1.2, seed=0):
     frame = frame.iloc[rng.choice(len(frame), n_rows, replace=False)].reset_index(drop=True)
     numeric = frame.select_dtypes("number")
     z = (numeric - numeric.mean()) / numeric.std()
-    weights = rng.normal(0, 0.8, z.shape[1])
-    logit = z.to_numpy() @ weights - 0.5
+    weights = rng.normal(0, 1.5, z.shape[1])
+    logit = z.to_numpy() @ weights
     logit -= group_effect * (frame["sex"].astype(str).str.strip() == "Female").to_numpy()
     frame["y"] = (rng.random(n_rows) < expit(logit)).astype(int)
     return frame
