@@ -113,6 +113,24 @@ def _refit(weighting, refit_candidates=1):
     return method
 
 
+def max_gap_refit(ctx):
+    """A stated target with FairReweighter: the weights of the most accurate IJ
+    point with gap <= the bound, then a weighted refit of the ERM model's kind
+    (the ERM model, frozen, gives the influences)."""
+    from sklearn.base import clone
+
+    X, y, _ = ctx.train
+    rw = FairReweighter(
+        clone(ctx.erm),
+        influence_estimator=FrozenEstimator(ctx.erm),
+        fairness=CRITERIA[ctx.fairness](),
+        selection=MaxGap(ctx.bound(0.05)),
+        random_state=ctx.seed,
+    )
+    rw, seconds = _timed(lambda: rw.fit(X, y, **_fit_kwargs(ctx)))
+    return Fitted(lambda X, s: rw.predict(X), seconds, status=rw.fit_status_)
+
+
 def finetune(ctx, *, n_steps=300, lr=1e-3, every=5, tolerance=0.02):
     """Fine-tune the MLP on the validation fairness surrogate (Ghosh et al., Table 2).
 
@@ -350,6 +368,8 @@ METHODS = {
     "utility_constrained": _ij("utility_constrained"),
     # drop-K edits of a net leave the regime where the IJ predicts a refit well:
     # λ is chosen among 3 multiples of the IJ choice by actual refits
+    # the same target through a weighted refit of the ERM model's kind
+    "ijack_max_gap_refit": max_gap_refit,
     "fair_ij_refit": _refit("fair_ij", refit_candidates=3),
     "drop_upweight_refit": _refit("drop_upweight", refit_candidates=3),
     "ijack_refit": _refit("ijack"),
