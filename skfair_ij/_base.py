@@ -17,7 +17,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._fit_data import InputSpec, SensitiveColumn, encode_labels, unwrap, validate_fit
-from ._outcome import PredictInputs, train_model
+from ._outcome import PredictInputs, predict_adapter, train_model
 from .adapters import get_adapter, is_supported, kind
 from .backends import backend_of
 from .influence._solvers import SOLVERS, Solver, check_solver
@@ -144,7 +144,7 @@ class BaseFairInfluence(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         train = partial(train_model, classes=data.classes, seed=torch_seed)
         model = train(model_spec, prefit, split.X_train, split.y_train, split.w_train)
         outcome = self._fit(model, model_spec, data, settings, train)
-        self._set_fitted(spec, data, settings, model, outcome)
+        self._set_fitted(spec, data, settings, model, outcome, seed=torch_seed)
         return self
 
     # ------------------------------------------------------------------ hooks
@@ -218,8 +218,9 @@ class BaseFairInfluence(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return estimator, prefit
 
     # ------------------------------------------------------------------ fitted
-    def _set_fitted(self, spec, data, settings, initial, outcome):
-        """Every fitted attribute of a fit, from its values."""
+    def _set_fitted(self, spec, data, settings, initial, outcome, *, seed):
+        """Every fitted attribute of a fit, from its values (``seed``: of the
+        randomised predictions, as of torch, from ``random_state``)."""
         self.criterion_, self.weighting_rule_ = settings.criterion, settings.rule
         self.solver_, self.selection_ = settings.solver, settings.selection
         self.classes_, self.groups_ = data.classes, data.groups
@@ -250,12 +251,8 @@ class BaseFairInfluence(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.update_ = None if result is None else result.update
         self.n_passes_ = None if result is None else result.n_passes
         self.fit_status_ = outcome.status
-        self._set_mixture(outcome.mixture, data, settings)
-        # a model without predict_proba predicts through its adapter, made once
-        final = outcome.model
-        self._predict_adapter = (
-            None if kind(final).native_predict else get_adapter(final, **settings.adapter_kwargs)
-        )
+        self._predict_adapter = predict_adapter(outcome.model, settings.adapter_kwargs)
+        self._set_mixture(outcome.mixture, data, settings, seed)
         if outcome.message:
             warnings.warn(outcome.message, FairnessWarning, stacklevel=4)
 
@@ -263,23 +260,16 @@ class BaseFairInfluence(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         if self.verbose:
             print(f"[{type(self).__name__}] {message} ({time.perf_counter() - start:.1f}s)")
 
-    def _set_mixture(self, mixture, data, settings):
+    def _set_mixture(self, mixture, data, settings, seed):
         """The randomised part of the predictions (``MaxGap(randomize=True)``)."""
         model, weight = (None, 0.0) if mixture is None else mixture
         self.mixture_weight_ = float(weight)
+        self._mixture_model, self._predict_seed = model, seed
         self.mixture_estimator_ = None
-        self._mixture_model = self._mixture_adapter = self._predict_seed = None
-        if model is None:
-            return
-        self.mixture_estimator_ = self._inputs.facing_user(model, data.classes)
-        self._mixture_model = model
-        if not kind(model).native_predict:
-            self._mixture_adapter = get_adapter(model, **settings.adapter_kwargs)
-        state = self.random_state
-        if isinstance(state, Integral) or state is None:
-            self._predict_seed = state
-        else:
-            self._predict_seed = int(check_random_state(state).randint(2**31 - 1))
+        self._mixture_adapter = None
+        if model is not None:
+            self.mixture_estimator_ = self._inputs.facing_user(model, data.classes)
+            self._mixture_adapter = predict_adapter(model, settings.adapter_kwargs)
 
     # ------------------------------------------------------------------ predict
     def score_path(self, X, y, *, sensitive_features):

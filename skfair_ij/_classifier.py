@@ -223,12 +223,19 @@ class FairIJClassifier(BaseFairInfluence):
         mixture = _mixture(result, data, settings, index) if settings.selection.randomize else None
         return Outcome(edited, path.weights(index), result, index, lam, status, message, mixture)
 
-    def _positive_proba(self, X):
+    def _point_probas(self, X):
+        """P(positive) of the selected point, and of the mixture's other point
+        (None without a mixture)."""
         X = self._model_inputs(X)  # checks that the classifier is fitted
         proba = model_positive_proba(self.final_estimator_, X, self._predict_adapter)
         if not self.mixture_weight_:
+            return proba, None
+        return proba, model_positive_proba(self._mixture_model, X, self._mixture_adapter)
+
+    def _positive_proba(self, X):
+        proba, other = self._point_probas(X)
+        if other is None:
             return proba
-        other = model_positive_proba(self._mixture_model, X, self._mixture_adapter)
         return (1 - self.mixture_weight_) * proba + self.mixture_weight_ * other
 
     def predict(self, X):
@@ -237,9 +244,7 @@ class FairIJClassifier(BaseFairInfluence):
         ``random_state``: the same X gets the same labels."""
         if not getattr(self, "mixture_weight_", 0):
             return super().predict(X)
-        Xm = self._model_inputs(X)
-        selected = model_positive_proba(self.final_estimator_, Xm, self._predict_adapter) > 0.5
-        other = model_positive_proba(self._mixture_model, Xm, self._mixture_adapter) > 0.5
+        selected, other = (proba > 0.5 for proba in self._point_probas(X))
         draws = np.random.default_rng(self._predict_seed).random(len(selected))
         positive = np.where(draws < self.mixture_weight_, other, selected)
         return self.classes_[positive.astype(int)]

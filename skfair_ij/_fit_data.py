@@ -273,7 +273,7 @@ def _transform(spec, split):
         return split, None
     if not spec.prefit:
         prep = clone(prep).fit(split.X_train, split.y_train)
-    cast = float64_features if spec.sparse_format else dense_features
+    cast = features_cast(spec.sparse_format)
     X_train, X_val = (cast(prep.transform(X)) for X in (split.X_train, split.X_val))
     for X, name in ((X_train, "X"), (X_val, "X_val")):
         assert_all_finite(X, input_name=f"{name} after the Pipeline's preprocessing")
@@ -313,6 +313,12 @@ def unwrap(estimator):
         prep = estimator[:-1] if len(estimator.steps) > 1 else None
         return prep, name if prep is not None else None, final, frozen
     return None, None, estimator, frozen
+
+
+def features_cast(sparse_format):
+    """How a Pipeline's features reach the final step: sparse kept (CSR) for
+    models that take it, dense float64 otherwise."""
+    return float64_features if sparse_format else dense_features
 
 
 def dense_features(X):

@@ -18,12 +18,13 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.validation import validate_data
 
-from ._fit_data import dense_features, float32_features, float64_features
+from ._fit_data import features_cast, float32_features
 from ._labels import decoded
 from .adapters import (
     fit_inputs,
     fit_on_backend,
     fit_weighted,
+    get_adapter,
     interrupts_reach_caller,
     kind,
 )
@@ -137,7 +138,7 @@ class PredictInputs(NamedTuple):
         return self.column.drop_positional(X)
 
     def cast(self, features):
-        return (float64_features if self.sparse_format else dense_features)(features)
+        return features_cast(self.sparse_format)(features)
 
     def facing_user(self, model, classes):
         """``model`` as the user sees it: speaking the user's labels, and a
@@ -150,6 +151,12 @@ class PredictInputs(NamedTuple):
         cast = float32_features if kind(user_model).learns_codes else self.cast
         steps = [*self.preprocessor.steps, ("as_fitted", FunctionTransformer(cast))]
         return Pipeline([*steps, (self.final_name, user_model)])
+
+
+def predict_adapter(model, adapter_kwargs):
+    """The adapter a model without ``predict_proba`` predicts through (made
+    once at fit), or None."""
+    return None if kind(model).native_predict else get_adapter(model, **adapter_kwargs)
 
 
 def model_positive_proba(model, X, adapter=None):

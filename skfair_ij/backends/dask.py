@@ -15,7 +15,13 @@ import numpy as np
 from sklearn.utils.multiclass import type_of_target
 
 from .._split import PREFIT_NEEDS_VALIDATION, Split, codes_of
-from ._dask_cluster import DaskWorkerLostError, compute, is_dask_collection, model_lock
+from ._dask_cluster import (
+    DaskWorkerLostError,
+    _tree_sum,
+    compute,
+    is_dask_collection,
+    model_lock,
+)
 from ._dask_passes import DaskProblem, PooledRows, minimize_logistic
 
 DASK_NEEDS_VALIDATION = (
@@ -58,8 +64,6 @@ class DaskBackend:
         """``block`` of every row block of ``values`` (persisted), combined by
         ``op`` in a tree."""
         import dask
-
-        from ._dask_cluster import _tree_sum
 
         parts = [dask.delayed(block)(b) for b in values.to_delayed(optimize_graph=False).ravel()]
         return dask.compute(_tree_sum(parts, op))[0]
